@@ -1,0 +1,245 @@
+//! Who is calling: scopes, jurisdiction and the authenticated [`Principal`].
+//!
+//! Authentication happens once, at the edge (`http`): the bearer token is
+//! verified (`token`) and becomes a `Principal`, or the request is answered
+//! with 401. Field guards and services read the `Principal` from the
+//! GraphQL context.
+
+pub mod keys;
+pub mod token;
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// One access scope, `<dataset>:<action>[:<qualifier>]` (DESIGN.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Scope {
+    PopulationVerify,
+    PopulationRead,
+    PopulationReadPii,
+    PopulationWrite,
+    LandRead,
+    LandReadHolders,
+    LandWrite,
+    EnterpriseRead,
+    EnterpriseReadMembers,
+    EnterpriseWrite,
+    GrantsManage,
+    AuditRead,
+    HubAdmin,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 13] = [
+        Scope::PopulationVerify,
+        Scope::PopulationRead,
+        Scope::PopulationReadPii,
+        Scope::PopulationWrite,
+        Scope::LandRead,
+        Scope::LandReadHolders,
+        Scope::LandWrite,
+        Scope::EnterpriseRead,
+        Scope::EnterpriseReadMembers,
+        Scope::EnterpriseWrite,
+        Scope::GrantsManage,
+        Scope::AuditRead,
+        Scope::HubAdmin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::PopulationVerify => "population:verify",
+            Scope::PopulationRead => "population:read",
+            Scope::PopulationReadPii => "population:read:pii",
+            Scope::PopulationWrite => "population:write",
+            Scope::LandRead => "land:read",
+            Scope::LandReadHolders => "land:read:holders",
+            Scope::LandWrite => "land:write",
+            Scope::EnterpriseRead => "enterprise:read",
+            Scope::EnterpriseReadMembers => "enterprise:read:members",
+            Scope::EnterpriseWrite => "enterprise:write",
+            Scope::GrantsManage => "grants:manage",
+            Scope::AuditRead => "audit:read",
+            Scope::HubAdmin => "hub:admin",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Scope> {
+        Scope::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    fn bit(self) -> u16 {
+        1 << (self as u8)
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A set of scopes, as a bit set: checking a guard is one AND.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ScopeSet(u16);
+
+impl ScopeSet {
+    pub fn contains(self, scope: Scope) -> bool {
+        self.0 & scope.bit() != 0
+    }
+
+    pub fn insert(&mut self, scope: Scope) {
+        self.0 |= scope.bit();
+    }
+
+    pub fn intersect(self, other: ScopeSet) -> ScopeSet {
+        ScopeSet(self.0 & other.0)
+    }
+
+    pub fn is_subset(self, other: ScopeSet) -> bool {
+        self.0 & !other.0 == 0
+    }
+
+    pub fn iter(self) -> impl Iterator<Item = Scope> {
+        Scope::ALL.into_iter().filter(move |s| self.contains(*s))
+    }
+
+    /// Parses a space-separated scope string (RFC 9068's `scope` claim).
+    /// Unknown scopes are an error, never silently dropped.
+    pub fn parse(text: &str) -> Result<ScopeSet, String> {
+        let mut set = ScopeSet::default();
+        for word in text.split_whitespace() {
+            set.insert(Scope::parse(word).ok_or_else(|| format!("unknown scope {word:?}"))?);
+        }
+        Ok(set)
+    }
+}
+
+impl FromIterator<Scope> for ScopeSet {
+    fn from_iter<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
+        let mut set = ScopeSet::default();
+        for scope in iter {
+            set.insert(scope);
+        }
+        set
+    }
+}
+
+impl fmt::Display for ScopeSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let words: Vec<_> = self.iter().map(Scope::as_str).collect();
+        f.write_str(&words.join(" "))
+    }
+}
+
+/// Where an agency may list, search and count: the whole country or some
+/// provinces. Lookups by identifier are national whatever this says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Jurisdiction {
+    National,
+    Provinces(BTreeSet<String>),
+}
+
+impl Jurisdiction {
+    /// Parses `*` or space- or comma-separated province codes, each checked
+    /// against the provinces in force.
+    pub fn parse(text: &str) -> Result<Jurisdiction, String> {
+        let words: Vec<&str> = text
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words == ["*"] {
+            return Ok(Jurisdiction::National);
+        }
+        if words.is_empty() {
+            return Err("jurisdiction is empty".into());
+        }
+        let mut codes = BTreeSet::new();
+        for word in words {
+            crate::ids::check_province_code(word).map_err(|e| e.0)?;
+            codes.insert(word.to_owned());
+        }
+        Ok(Jurisdiction::Provinces(codes))
+    }
+
+    pub fn allows(&self, province_code: &str) -> bool {
+        match self {
+            Jurisdiction::National => true,
+            Jurisdiction::Provinces(codes) => codes.contains(province_code),
+        }
+    }
+
+    /// The narrower of two jurisdictions.
+    pub fn intersect(&self, other: &Jurisdiction) -> Jurisdiction {
+        match (self, other) {
+            (Jurisdiction::National, j) | (j, Jurisdiction::National) => j.clone(),
+            (Jurisdiction::Provinces(a), Jurisdiction::Provinces(b)) => {
+                Jurisdiction::Provinces(a.intersection(b).cloned().collect())
+            }
+        }
+    }
+
+    /// The province codes, or `["*"]` for national.
+    pub fn codes(&self) -> Vec<String> {
+        match self {
+            Jurisdiction::National => vec!["*".into()],
+            Jurisdiction::Provinces(codes) => codes.iter().cloned().collect(),
+        }
+    }
+}
+
+impl fmt::Display for Jurisdiction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.codes().join(" "))
+    }
+}
+
+/// The authenticated caller of one request.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    /// The agency code (`sub`).
+    pub agency: String,
+    pub scopes: ScopeSet,
+    pub jurisdiction: Jurisdiction,
+    /// The token's id (`jti`) and expiry, for revocation and `me`.
+    pub token_id: String,
+    pub expires_at: i64,
+}
+
+impl Principal {
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.contains(scope)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_strings_round_trip() {
+        for scope in Scope::ALL {
+            assert_eq!(Scope::parse(scope.as_str()), Some(scope));
+        }
+        let set = ScopeSet::parse("land:read population:read:pii").unwrap();
+        assert!(set.contains(Scope::LandRead) && set.contains(Scope::PopulationReadPii));
+        assert!(!set.contains(Scope::PopulationRead));
+        assert_eq!(set.to_string(), "population:read:pii land:read");
+        assert!(ScopeSet::parse("land:read land:delete").is_err());
+    }
+
+    #[test]
+    fn jurisdiction_limits_and_intersects() {
+        let national = Jurisdiction::parse("*").unwrap();
+        let lam_dong = Jurisdiction::parse("68").unwrap();
+        assert!(national.allows("01") && lam_dong.allows("68") && !lam_dong.allows("01"));
+        assert_eq!(national.intersect(&lam_dong), lam_dong);
+        assert_eq!(
+            lam_dong.intersect(&Jurisdiction::parse("01").unwrap()),
+            Jurisdiction::Provinces(BTreeSet::new())
+        );
+        assert!(Jurisdiction::parse("99").is_err());
+        assert!(Jurisdiction::parse("").is_err());
+    }
+}

@@ -1,0 +1,153 @@
+//! Access tokens: signed JWTs (EdDSA) with RFC 9068's claims plus the
+//! agency's jurisdiction.
+//!
+//! Verification pins the algorithm, requires `exp`, `nbf`, `iss`, `aud`,
+//! `sub` and `jti`, and checks the key id, so that a token that is present
+//! but wrong in any way is refused, never treated as absent.
+
+use super::keys::SigningKeys;
+use super::{Jurisdiction, Principal, ScopeSet};
+use jsonwebtoken::{Algorithm, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+/// The claims of a Lienthong access token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    /// The agency code.
+    pub sub: String,
+    pub iat: i64,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: String,
+    /// Space-separated scopes.
+    pub scope: String,
+    /// `*` or space-separated province codes.
+    pub jurisdiction: String,
+}
+
+/// Who the tokens are issued by and for.
+#[derive(Debug, Clone)]
+pub struct TokenSettings {
+    pub issuer: String,
+    pub audience: String,
+}
+
+/// Signs a token for `agency` valid for `ttl_seconds` from now.
+pub fn issue(
+    keys: &SigningKeys,
+    settings: &TokenSettings,
+    agency: &str,
+    scopes: ScopeSet,
+    jurisdiction: &Jurisdiction,
+    ttl_seconds: i64,
+) -> anyhow::Result<String> {
+    let now = chrono::Utc::now().timestamp();
+    let claims = Claims {
+        iss: settings.issuer.clone(),
+        aud: settings.audience.clone(),
+        sub: agency.to_owned(),
+        iat: now,
+        nbf: now,
+        exp: now + ttl_seconds,
+        jti: uuid::Uuid::new_v4().to_string(),
+        scope: scopes.to_string(),
+        jurisdiction: jurisdiction.to_string(),
+    };
+    let mut header = Header::new(Algorithm::EdDSA);
+    header.kid = Some(keys.kid.clone());
+    Ok(jsonwebtoken::encode(&header, &claims, &keys.encoding)?)
+}
+
+/// Why a token was refused. The message is for logs; the caller is told
+/// only that the token is invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("token header: {0}")]
+    Header(jsonwebtoken::errors::Error),
+    #[error("token signed with unknown key id {0:?}")]
+    UnknownKey(Option<String>),
+    #[error("token rejected: {0}")]
+    Invalid(jsonwebtoken::errors::Error),
+    #[error("token claims: {0}")]
+    Claims(String),
+}
+
+/// Verifies a token and returns the principal it names. The agency's
+/// current state (suspended, deleted) is checked by the caller.
+pub fn verify(
+    keys: &SigningKeys,
+    settings: &TokenSettings,
+    token: &str,
+) -> Result<Principal, TokenError> {
+    let header = jsonwebtoken::decode_header(token).map_err(TokenError::Header)?;
+    if header.kid.as_deref() != Some(keys.kid.as_str()) {
+        return Err(TokenError::UnknownKey(header.kid));
+    }
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_issuer(&[&settings.issuer]);
+    validation.set_audience(&[&settings.audience]);
+    validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+    validation.validate_nbf = true;
+    validation.leeway = 30;
+    let data = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &validation)
+        .map_err(TokenError::Invalid)?;
+    let claims = data.claims;
+    if claims.sub.is_empty() || claims.jti.is_empty() {
+        return Err(TokenError::Claims("empty sub or jti".into()));
+    }
+    Ok(Principal {
+        scopes: ScopeSet::parse(&claims.scope).map_err(TokenError::Claims)?,
+        jurisdiction: Jurisdiction::parse(&claims.jurisdiction).map_err(TokenError::Claims)?,
+        agency: claims.sub,
+        token_id: claims.jti,
+        expires_at: claims.exp,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Scope;
+
+    const PEM: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBpz7sQpMm1rIz5lL8sQdSL0dm0HHq+ZH2m7GdIqkY1c\n-----END PRIVATE KEY-----\n";
+
+    fn settings() -> TokenSettings {
+        TokenSettings {
+            issuer: "lienthong".into(),
+            audience: "lienthong-api".into(),
+        }
+    }
+
+    #[test]
+    fn a_token_round_trips_to_its_principal() {
+        let keys = SigningKeys::from_pem(PEM).unwrap();
+        let scopes: ScopeSet = [Scope::LandRead, Scope::PopulationVerify].into_iter().collect();
+        let jurisdiction = Jurisdiction::parse("68").unwrap();
+        let token = issue(&keys, &settings(), "UBND-68", scopes, &jurisdiction, 60).unwrap();
+        let principal = verify(&keys, &settings(), &token).unwrap();
+        assert_eq!(principal.agency, "UBND-68");
+        assert_eq!(principal.scopes, scopes);
+        assert_eq!(principal.jurisdiction, jurisdiction);
+    }
+
+    #[test]
+    fn expired_wrong_audience_and_tampered_tokens_are_refused() {
+        let keys = SigningKeys::from_pem(PEM).unwrap();
+        let all = Jurisdiction::National;
+        let expired = issue(&keys, &settings(), "BCA", ScopeSet::default(), &all, -120).unwrap();
+        assert!(verify(&keys, &settings(), &expired).is_err());
+
+        let token = issue(&keys, &settings(), "BCA", ScopeSet::default(), &all, 60).unwrap();
+        let other = TokenSettings {
+            audience: "elsewhere".into(),
+            ..settings()
+        };
+        assert!(verify(&keys, &other, &token).is_err());
+
+        let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+        parts[1].push('A');
+        assert!(verify(&keys, &settings(), &parts.join(".")).is_err());
+    }
+}

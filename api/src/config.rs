@@ -1,0 +1,187 @@
+//! Typed configuration, layered: defaults, then a config file of
+//! `LIENTHONG_*=value` lines (`--config`), then `LIENTHONG_*` environment
+//! variables, then command-line flags. Secrets never appear in `Debug`.
+
+use clap::{Args, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Everything `serve`, `migrate`, `seed` and `token` share.
+#[derive(Args, Clone)]
+pub struct Config {
+    /// Database URL: `sqlite://FILE?mode=rwc` (embedded, the default) or
+    /// `postgres://user@host/db` (production).
+    #[arg(
+        long,
+        env = "LIENTHONG_DATABASE_URL",
+        default_value = "sqlite://lienthong.db?mode=rwc"
+    )]
+    pub database_url: String,
+
+    /// Most database connections in the pool (default: 8 on SQLite, 32 on PostgreSQL).
+    #[arg(long, env = "LIENTHONG_DB_MAX_CONNECTIONS")]
+    pub db_max_connections: Option<u32>,
+
+    /// Address to listen on.
+    #[arg(long, env = "LIENTHONG_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Ed25519 signing key (PKCS#8 PEM). Default: `lienthong.key` beside a
+    /// SQLite database, or in the working directory.
+    #[arg(long, env = "LIENTHONG_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+
+    /// Demo mode: create the signing key if missing, load demo data into an
+    /// empty database and print demo tokens. Set to false in production.
+    #[arg(long, env = "LIENTHONG_DEMO", default_value_t = true, action = clap::ArgAction::Set)]
+    pub demo: bool,
+
+    /// Demo data sizes loaded on first start in demo mode.
+    #[arg(long, env = "LIENTHONG_DEMO_CITIZENS", default_value_t = 10_000)]
+    pub demo_citizens: u64,
+    #[arg(long, env = "LIENTHONG_DEMO_ENTERPRISES", default_value_t = 2_000)]
+    pub demo_enterprises: u64,
+    #[arg(long, env = "LIENTHONG_DEMO_PARCELS", default_value_t = 10_000)]
+    pub demo_parcels: u64,
+
+    /// Token issuer (`iss`).
+    #[arg(long, env = "LIENTHONG_ISSUER", default_value = "https://lienthong.gov.vn")]
+    pub issuer: String,
+
+    /// Token audience (`aud`).
+    #[arg(long, env = "LIENTHONG_AUDIENCE", default_value = "lienthong")]
+    pub audience: String,
+
+    /// Lifetime of issued tokens, in seconds.
+    #[arg(long, env = "LIENTHONG_TOKEN_TTL", default_value_t = 900)]
+    pub token_ttl: i64,
+
+    /// Largest request body, in bytes.
+    #[arg(long, env = "LIENTHONG_MAX_BODY_BYTES", default_value_t = 1_048_576)]
+    pub max_body_bytes: usize,
+
+    /// Log format.
+    #[arg(long, env = "LIENTHONG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
+    /// The signing key file: as configured, else beside the SQLite file.
+    pub fn signing_key_path(&self) -> PathBuf {
+        if let Some(path) = &self.signing_key {
+            return path.clone();
+        }
+        if self.is_sqlite()
+            && let Some(file) = sqlite_file(&self.database_url)
+        {
+            return file.with_extension("key");
+        }
+        PathBuf::from("lienthong.key")
+    }
+
+    pub fn token_settings(&self) -> crate::auth::token::TokenSettings {
+        crate::auth::token::TokenSettings {
+            issuer: self.issuer.clone(),
+            audience: self.audience.clone(),
+        }
+    }
+}
+
+/// The file of a `sqlite://FILE?...` URL, if it names one.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+/// Hides a password in a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("listen", &self.listen)
+            .field("signing_key", &self.signing_key_path())
+            .field("demo", &self.demo)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("token_ttl", &self.token_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads `LIENTHONG_*=value` lines from a config file, for the variables not
+/// already set in the environment. Blank lines and `#` comments are skipped.
+pub fn file_settings(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut settings = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(format!("line {}: expected LIENTHONG_NAME=value", n + 1));
+        };
+        let key = key.trim();
+        if !key.starts_with("LIENTHONG_") {
+            return Err(format!("line {}: {key} is not a LIENTHONG_ setting", n + 1));
+        }
+        let value = value.trim().trim_matches('"');
+        settings.push((key.to_owned(), value.to_owned()));
+    }
+    Ok(settings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://hub:s3cret@db.internal/lienthong"),
+            "postgres://hub:***@db.internal/lienthong"
+        );
+        assert_eq!(redact_url("sqlite://lienthong.db?mode=rwc"), "sqlite://lienthong.db?mode=rwc");
+    }
+
+    #[test]
+    fn key_defaults_beside_the_sqlite_file() {
+        assert_eq!(
+            sqlite_file("sqlite:///var/lib/hub/data.db?mode=rwc"),
+            Some(PathBuf::from("/var/lib/hub/data.db"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+    }
+
+    #[test]
+    fn config_files_hold_only_lienthong_settings() {
+        let settings = file_settings("# hub\nLIENTHONG_LISTEN=0.0.0.0:8080\n\nLIENTHONG_DEMO=\"false\"\n").unwrap();
+        assert_eq!(settings[1], ("LIENTHONG_DEMO".into(), "false".into()));
+        assert!(file_settings("PATH=/bin").is_err());
+        assert!(file_settings("LIENTHONG_LISTEN").is_err());
+    }
+}

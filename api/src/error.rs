@@ -1,0 +1,131 @@
+//! The one error type of the API and the one place that turns it into a
+//! GraphQL error with `extensions.code`.
+//!
+//! async-graphql turns any `Display` error into a GraphQL error *without* a
+//! code, so resolvers never return `ApiError` through a bare `?`: they call
+//! [`Gql::gql`] (or [`ApiError::into_graphql`]), and the [`ErrorCodes`]
+//! extension gives every remaining error (parse, validation, input
+//! coercion) the code `BAD_USER_INPUT`.
+
+use crate::auth::Scope;
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
+use async_graphql::{ErrorExtensions, Response, Value};
+use std::sync::Arc;
+
+/// Everything that can go wrong in a request, as the caller should see it.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("this field needs the scope {required_scope}")]
+    Forbidden { required_scope: Scope },
+    #[error("{0}")]
+    OutsideJurisdiction(String),
+    #[error("{0}")]
+    BadUserInput(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many requests")]
+    RateLimited,
+    #[error("a declared purpose (X-Purpose header) is required")]
+    PurposeRequired,
+    /// Logged once with its cause; the caller sees only a safe message.
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Unauthenticated => "UNAUTHENTICATED",
+            ApiError::Forbidden { .. } | ApiError::OutsideJurisdiction(_) => "FORBIDDEN",
+            ApiError::BadUserInput(_) => "BAD_USER_INPUT",
+            ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::Conflict(_) => "CONFLICT",
+            ApiError::RateLimited => "RATE_LIMITED",
+            ApiError::PurposeRequired => "PURPOSE_REQUIRED",
+            ApiError::Internal(_) => "INTERNAL",
+        }
+    }
+
+    pub fn internal(error: impl Into<anyhow::Error>) -> ApiError {
+        ApiError::Internal(error.into())
+    }
+
+    /// The GraphQL error, with `extensions.code` (and `requiredScope` for a
+    /// missing scope).
+    pub fn into_graphql(self) -> async_graphql::Error {
+        if let ApiError::Internal(cause) = &self {
+            tracing::error!(error = ?cause, "internal error");
+        }
+        let code = self.code();
+        let required = match &self {
+            ApiError::Forbidden { required_scope } => Some(*required_scope),
+            _ => None,
+        };
+        async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
+            ext.set("code", code);
+            if let Some(scope) = required {
+                ext.set("requiredScope", scope.as_str());
+            }
+        })
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(error: sea_orm::DbErr) -> Self {
+        ApiError::internal(error)
+    }
+}
+
+impl From<Arc<sea_orm::DbErr>> for ApiError {
+    fn from(error: Arc<sea_orm::DbErr>) -> Self {
+        ApiError::Internal(anyhow::anyhow!("{error}"))
+    }
+}
+
+impl From<crate::ids::IdError> for ApiError {
+    fn from(error: crate::ids::IdError) -> Self {
+        ApiError::BadUserInput(error.0)
+    }
+}
+
+/// `Result<T, ApiError>` → `async_graphql::Result<T>` with the error code.
+pub trait Gql<T> {
+    fn gql(self) -> async_graphql::Result<T>;
+}
+
+impl<T, E: Into<ApiError>> Gql<T> for Result<T, E> {
+    fn gql(self) -> async_graphql::Result<T> {
+        self.map_err(|e| e.into().into_graphql())
+    }
+}
+
+/// Gives every error of a response an `extensions.code`: errors from the
+/// resolvers have one already; what is left comes from parsing, validating
+/// or coercing the caller's document and variables.
+pub struct ErrorCodes;
+
+impl ExtensionFactory for ErrorCodes {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(ErrorCodesExtension)
+    }
+}
+
+struct ErrorCodesExtension;
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for ErrorCodesExtension {
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        for error in &mut response.errors {
+            let extensions = error.extensions.get_or_insert_with(Default::default);
+            if extensions.get("code").is_none() {
+                extensions.set("code", Value::from("BAD_USER_INPUT"));
+            }
+        }
+        response
+    }
+}

@@ -1,0 +1,405 @@
+//! The enterprise dataset in the graph: the national business register.
+//!
+//! `enterprise:read` is the public register (name, code, type, status, head
+//! office, industries, the legal representative's name); members and
+//! shareholders need `enterprise:read:members`. The legal representative as
+//! a `Citizen` is guarded by the population scopes on its own fields.
+
+use super::admin::Commune;
+use super::land::LandRight;
+use super::loaders::{
+    CitizenById, EnterpriseByCode, IndustriesOf, MembersOfEnterprise, MembershipsOf,
+    RightsOfHolder,
+};
+use super::page::{Conn, PageRequest, connection, encode};
+use super::population::{Citizen, load_citizen};
+use super::{db, guard, loader, principal};
+use crate::auth::{Principal, Scope};
+use crate::error::{ApiError, Gql};
+use crate::ids;
+use crate::refdata::reference;
+use crate::text;
+use async_graphql::{Context, InputObject, Object, SimpleObject, Union};
+use chrono::NaiveDate;
+use entities::enterprise::{self as ent, enterprise, enterprise_industry, enterprise_member};
+use entities::land::HolderKind as LandHolderKind;
+use sea_orm::sea_query::Query;
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+mirror_enum!(
+    /// Legal form of an enterprise under the Law on Enterprises.
+    EnterpriseType = ent::EnterpriseType {
+        /// Single-member limited liability company.
+        LlcOne,
+        /// Limited liability company with two or more members.
+        LlcMulti,
+        /// Joint-stock company.
+        JointStock,
+        /// Private enterprise (one owner, unlimited liability).
+        Private,
+        /// Partnership.
+        Partnership,
+    }
+);
+
+mirror_enum!(
+    /// Registration status of an enterprise.
+    EnterpriseStatus = ent::EnterpriseStatus {
+        /// Operating.
+        Active,
+        /// Temporarily suspended business.
+        Suspended,
+        /// Dissolved; kept in the register.
+        Dissolved,
+    }
+);
+
+mirror_enum!(
+    /// Whether a member of an enterprise is a citizen or another enterprise.
+    MemberKind = ent::MemberKind {
+        Citizen,
+        Enterprise,
+    }
+);
+
+/// A registered enterprise.
+pub struct Enterprise(pub enterprise::Model);
+
+#[Object]
+impl Enterprise {
+    /// Tax code: 10 digits, or 10 digits, `-` and 3 for a branch.
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn code(&self) -> Option<&str> {
+        Some(&self.0.code)
+    }
+
+    /// Registered name in Vietnamese.
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn name(&self) -> Option<&str> {
+        Some(&self.0.name)
+    }
+
+    /// Registered name in English, if any.
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn name_en(&self) -> Option<&str> {
+        self.0.name_en.as_deref()
+    }
+
+    /// Legal form.
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn r#type(&self) -> Option<EnterpriseType> {
+        Some(self.0.enterprise_type.into())
+    }
+
+    /// Registration status.
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn status(&self) -> Option<EnterpriseStatus> {
+        Some(self.0.status.into())
+    }
+
+    /// Date of first registration.
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn founded_on(&self) -> Option<NaiveDate> {
+        Some(self.0.founded_on)
+    }
+
+    /// Registered charter capital in đồng.
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn registered_capital_vnd(&self) -> Option<i64> {
+        Some(self.0.registered_capital_vnd)
+    }
+
+    /// The commune of the head office.
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn head_office_commune(&self) -> Option<Commune> {
+        reference().commune(&self.0.head_office_commune).map(Commune)
+    }
+
+    /// Street address of the head office within its commune.
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn head_office_address(&self) -> Option<&str> {
+        Some(&self.0.head_office_line)
+    }
+
+    /// Registered industries, the main one first.
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn industries(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Industry>>> {
+        let rows = loader(ctx)
+            .load_one(IndustriesOf(self.0.code.clone()))
+            .await
+            .gql()?;
+        Ok(Some(rows.unwrap_or_default().into_iter().map(Industry::from).collect()))
+    }
+
+    /// The legal representative's name, as published in the business register.
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn legal_representative_name(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<String>> {
+        Ok(loader(ctx)
+            .load_one(CitizenById(self.0.legal_rep_id.clone()))
+            .await
+            .gql()?
+            .map(|c| c.full_name))
+    }
+
+    /// The legal representative. Their fields need the population scopes.
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn legal_representative(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Citizen>> {
+        load_citizen(ctx, Some(&self.0.legal_rep_id)).await
+    }
+
+    /// Members and shareholders, largest share first.
+    #[graphql(guard = "Scope::EnterpriseReadMembers")]
+    async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<EnterpriseMember>>> {
+        let rows = loader(ctx)
+            .load_one(MembersOfEnterprise(self.0.code.clone()))
+            .await
+            .gql()?;
+        Ok(Some(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(EnterpriseMember)
+            .collect()))
+    }
+
+    /// Enterprises in which this enterprise is a member or shareholder.
+    #[graphql(guard = "Scope::EnterpriseReadMembers")]
+    async fn memberships(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<EnterpriseMember>>> {
+        let rows = loader(ctx)
+            .load_one(MembershipsOf(ent::MemberKind::Enterprise, self.0.code.clone()))
+            .await
+            .gql()?;
+        Ok(Some(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(EnterpriseMember)
+            .collect()))
+    }
+
+    /// Land-use rights the enterprise holds, by certificate number.
+    #[graphql(guard = "Scope::LandReadHolders")]
+    async fn land_rights(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<LandRight>>> {
+        let rows = loader(ctx)
+            .load_one(RightsOfHolder(LandHolderKind::Enterprise, self.0.code.clone()))
+            .await
+            .gql()?;
+        Ok(Some(rows.unwrap_or_default().into_iter().map(LandRight).collect()))
+    }
+}
+
+/// An industry an enterprise registered.
+#[derive(SimpleObject)]
+pub struct Industry {
+    /// VSIC 2018 code, e.g. `6201`.
+    pub code: String,
+    /// Name of the industry.
+    pub name: Option<String>,
+    /// Whether this is the enterprise's main industry.
+    pub is_main: bool,
+}
+
+impl From<enterprise_industry::Model> for Industry {
+    fn from(row: enterprise_industry::Model) -> Self {
+        let name = reference()
+            .industries
+            .get(row.vsic_code.as_str())
+            .map(|i| i.name.to_owned());
+        Industry {
+            code: row.vsic_code,
+            name,
+            is_main: row.is_main,
+        }
+    }
+}
+
+/// A member of an enterprise: a citizen or another enterprise.
+#[derive(Union)]
+pub enum Member {
+    Citizen(Citizen),
+    Enterprise(Enterprise),
+}
+
+/// One membership: who holds what share of which enterprise.
+pub struct EnterpriseMember(pub enterprise_member::Model);
+
+#[Object]
+impl EnterpriseMember {
+    /// Whether the member is a citizen or an enterprise.
+    #[graphql(guard = "Scope::EnterpriseReadMembers")]
+    async fn kind(&self) -> Option<MemberKind> {
+        Some(self.0.member_kind.into())
+    }
+
+    /// The member's share of the charter capital, from 0 to 1.
+    #[graphql(guard = "Scope::EnterpriseReadMembers")]
+    async fn share(&self) -> Option<f64> {
+        Some(f64::from(self.0.share_bp) / 10_000.0)
+    }
+
+    /// The member. Their own fields need their own dataset's scopes.
+    #[graphql(guard = "Scope::EnterpriseReadMembers")]
+    async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Member>> {
+        Ok(match self.0.member_kind {
+            ent::MemberKind::Citizen => load_citizen(ctx, Some(&self.0.member_id))
+                .await?
+                .map(Member::Citizen),
+            ent::MemberKind::Enterprise => load_enterprise(ctx, &self.0.member_id)
+                .await?
+                .map(Member::Enterprise),
+        })
+    }
+
+    /// The enterprise the membership is in.
+    #[graphql(guard = "Scope::EnterpriseReadMembers")]
+    async fn enterprise(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Enterprise>> {
+        load_enterprise(ctx, &self.0.enterprise_code).await
+    }
+}
+
+async fn load_enterprise(
+    ctx: &Context<'_>,
+    code: &str,
+) -> async_graphql::Result<Option<Enterprise>> {
+    Ok(loader(ctx)
+        .load_one(EnterpriseByCode(code.to_owned()))
+        .await
+        .gql()?
+        .map(Enterprise))
+}
+
+/// Which enterprises to list. Every filter is optional; they combine with AND.
+#[derive(InputObject, Default)]
+pub struct EnterpriseFilter {
+    /// Words of the name, without or with diacritics: `minh anh` finds
+    /// `Công ty TNHH Minh Anh`.
+    pub name: Option<String>,
+    /// Registration status.
+    pub status: Option<EnterpriseStatus>,
+    /// Legal form.
+    pub r#type: Option<EnterpriseType>,
+    /// Province of the head office; must be in your jurisdiction.
+    pub province_code: Option<String>,
+    /// Commune of the head office; must be in your jurisdiction.
+    pub commune_code: Option<String>,
+    /// A registered industry (VSIC code), main or not.
+    pub industry_code: Option<String>,
+}
+
+/// Lists enterprises with a head office in the caller's jurisdiction, in
+/// code order.
+pub async fn list_enterprises(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    filter: &EnterpriseFilter,
+    page: &PageRequest,
+) -> Result<Vec<enterprise::Model>, ApiError> {
+    let provinces = guard::listing_provinces(
+        principal,
+        filter.province_code.as_deref(),
+        filter.commune_code.as_deref(),
+    )?;
+    let mut query = enterprise::Entity::find();
+    match provinces {
+        guard::Provinces::All => {}
+        guard::Provinces::Only(codes) if codes.is_empty() => return Ok(vec![]),
+        guard::Provinces::Only(codes) => {
+            query = query.filter(enterprise::Column::HeadOfficeProvince.is_in(codes));
+        }
+    }
+    if let Some(code) = &filter.commune_code {
+        query = query.filter(enterprise::Column::HeadOfficeCommune.eq(code.as_str()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(enterprise::Column::Status.eq(ent::EnterpriseStatus::from(status)));
+    }
+    if let Some(kind) = filter.r#type {
+        query = query.filter(enterprise::Column::EnterpriseType.eq(ent::EnterpriseType::from(kind)));
+    }
+    if let Some(name) = &filter.name {
+        // Only letters, digits and spaces remain, so the LIKE pattern has no
+        // wildcard the caller put there.
+        let words: String = text::fold(name)
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == ' ')
+            .collect();
+        let words = words.trim();
+        if words.is_empty() || words.len() > 200 {
+            return Err(ApiError::BadUserInput(
+                "name must have between 1 and 200 letters or digits".into(),
+            ));
+        }
+        query = query.filter(enterprise::Column::SearchName.contains(words));
+    }
+    if let Some(code) = &filter.industry_code {
+        ids::check_industry_code(code)?;
+        query = query.filter(
+            enterprise::Column::Code.in_subquery(
+                Query::select()
+                    .column(enterprise_industry::Column::EnterpriseCode)
+                    .from(enterprise_industry::Entity)
+                    .and_where(enterprise_industry::Column::VsicCode.eq(code.as_str()))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(key) = &page.after {
+        query = query.filter(enterprise::Column::Code.gt(key[0].as_str()));
+    }
+    Ok(query
+        .order_by_asc(enterprise::Column::Code)
+        .limit(page.limit())
+        .all(db)
+        .await?)
+}
+
+/// Enterprise queries.
+#[derive(Default)]
+pub struct EnterpriseQuery;
+
+#[Object]
+impl EnterpriseQuery {
+    /// An enterprise by tax code, anywhere in the country; `null` if none has it.
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn enterprise(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+    ) -> async_graphql::Result<Option<Enterprise>> {
+        ids::parse_tax_code(&code).gql()?;
+        load_enterprise(ctx, &code).await
+    }
+
+    /// Enterprises with a head office in your jurisdiction, filtered, one
+    /// page at a time, in code order.
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn enterprises(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<EnterpriseFilter>,
+        #[graphql(desc = "Page size, 50 by default, at most 500.")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last enterprise of the previous page.")] after: Option<
+            String,
+        >,
+    ) -> async_graphql::Result<Conn<Enterprise>> {
+        let page = PageRequest::new(first, after.as_deref(), "enterprise", 1).gql()?;
+        let rows = list_enterprises(db(ctx), principal(ctx), &filter.unwrap_or_default(), &page)
+            .await
+            .gql()?;
+        Ok(connection(
+            rows,
+            &page,
+            |e| encode("enterprise", &[&e.code]),
+            Enterprise,
+        ))
+    }
+}

@@ -1,0 +1,125 @@
+//! Field guards and the jurisdiction rule for listings.
+//!
+//! A field that needs a scope says so on the field itself
+//! (`#[graphql(guard = "Scope::PopulationReadPii")]`), so every path that
+//! reaches the field is covered. A missing scope resolves the field to
+//! `null` with `FORBIDDEN` and `extensions.requiredScope`.
+
+use crate::auth::{Jurisdiction, Principal, Scope};
+use crate::error::ApiError;
+use crate::ids;
+use crate::refdata::reference;
+use async_graphql::{Context, Guard};
+
+impl Guard for Scope {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        match ctx.data_opt::<Principal>() {
+            Some(principal) if principal.has(*self) => Ok(()),
+            Some(_) => Err(ApiError::Forbidden {
+                required_scope: *self,
+            }
+            .into_graphql()),
+            None => Err(ApiError::Unauthenticated.into_graphql()),
+        }
+    }
+}
+
+/// Which provinces a listing may return rows from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provinces {
+    All,
+    /// Only these (possibly none).
+    Only(Vec<String>),
+}
+
+/// Applies the caller's jurisdiction to a listing's province and commune
+/// filters: an explicit filter outside it is `FORBIDDEN`; no filter means
+/// "all of my jurisdiction".
+pub fn listing_provinces(
+    principal: &Principal,
+    province: Option<&str>,
+    commune: Option<&str>,
+) -> Result<Provinces, ApiError> {
+    let mut wanted = None;
+    if let Some(code) = province {
+        ids::check_province_code(code)?;
+        wanted = Some(code.to_owned());
+    }
+    if let Some(code) = commune {
+        ids::check_commune_code(code)?;
+        let commune_province = reference().commune(code).expect("checked").province_code;
+        if let Some(province) = &wanted
+            && province != commune_province
+        {
+            return Err(ApiError::BadUserInput(format!(
+                "commune {code} is not in province {province}"
+            )));
+        }
+        wanted = Some(commune_province.to_owned());
+    }
+    match (wanted, &principal.jurisdiction) {
+        (Some(code), jurisdiction) if jurisdiction.allows(&code) => Ok(Provinces::Only(vec![code])),
+        (Some(code), _) => Err(ApiError::OutsideJurisdiction(format!(
+            "province {code} is outside the jurisdiction of {} ({})",
+            principal.agency, principal.jurisdiction
+        ))),
+        (None, Jurisdiction::National) => Ok(Provinces::All),
+        (None, Jurisdiction::Provinces(codes)) => {
+            Ok(Provinces::Only(codes.iter().cloned().collect()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::ScopeSet;
+
+    fn principal(jurisdiction: &str) -> Principal {
+        Principal {
+            agency: "UBND-68".into(),
+            scopes: ScopeSet::default(),
+            jurisdiction: Jurisdiction::parse(jurisdiction).unwrap(),
+            token_id: "t".into(),
+            expires_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_province_lists_only_its_own_rows() {
+        let p = principal("68");
+        assert_eq!(
+            listing_provinces(&p, None, None).unwrap(),
+            Provinces::Only(vec!["68".into()])
+        );
+        assert_eq!(
+            listing_provinces(&p, Some("68"), None).unwrap(),
+            Provinces::Only(vec!["68".into()])
+        );
+        let refused = listing_provinces(&p, Some("01"), None).unwrap_err();
+        assert_eq!(refused.code(), "FORBIDDEN");
+        // A commune of Hà Nội is outside Lâm Đồng's jurisdiction too.
+        assert_eq!(
+            listing_provinces(&p, None, Some("00004")).unwrap_err().code(),
+            "FORBIDDEN"
+        );
+    }
+
+    #[test]
+    fn national_callers_list_everywhere_and_filters_are_checked() {
+        let p = principal("*");
+        assert_eq!(listing_provinces(&p, None, None).unwrap(), Provinces::All);
+        assert_eq!(
+            listing_provinces(&p, None, Some("00004")).unwrap(),
+            Provinces::Only(vec!["01".into()])
+        );
+        assert_eq!(
+            listing_provinces(&p, Some("68"), Some("00004")).unwrap_err().code(),
+            "BAD_USER_INPUT"
+        );
+        assert_eq!(
+            listing_provinces(&p, Some("99"), None).unwrap_err().code(),
+            "BAD_USER_INPUT"
+        );
+    }
+}

@@ -1,0 +1,337 @@
+//! The land dataset in the graph: parcels and land-use right certificates.
+//!
+//! `land:read` shows parcels and certificates; who holds a certificate
+//! (`LandRight.holder`, `holderId`, and the rights listed under a citizen or
+//! an enterprise) needs `land:read:holders`.
+
+use super::admin::Commune;
+use super::enterprise::Enterprise;
+use super::loaders::{EnterpriseByCode, ParcelById, RightsOnParcel};
+use super::page::{Conn, PageRequest, connection, encode};
+use super::population::{Citizen, load_citizen};
+use super::{db, guard, loader, principal};
+use crate::auth::{Principal, Scope};
+use crate::error::{ApiError, Gql};
+use crate::ids;
+use crate::refdata::reference;
+use async_graphql::{Context, InputObject, Object, Union};
+use chrono::NaiveDate;
+use entities::land::{self as land, land_parcel, land_right};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+mirror_enum!(
+    /// Land-use purpose codes of the land law.
+    LandUse = land::LandUse {
+        /// Urban residential land.
+        Odt,
+        /// Rural residential land.
+        Ont,
+        /// Specialised rice land.
+        Luc,
+        /// Other annual crops.
+        Bhk,
+        /// Perennial crops.
+        Cln,
+        /// Production forest.
+        Rsx,
+        /// Aquaculture.
+        Nts,
+        /// Non-agricultural production and business.
+        Skc,
+        /// Commerce and services.
+        Tmd,
+        /// Transport.
+        Dgt,
+    }
+);
+
+mirror_enum!(
+    /// Whether a land right is held by a citizen or an enterprise.
+    HolderKind = land::HolderKind {
+        Citizen,
+        Enterprise,
+    }
+);
+
+mirror_enum!(
+    /// The state of a land-use right certificate.
+    RightStatus = land::RightStatus {
+        /// In force.
+        Active,
+        /// Replaced by a new certificate after a transfer.
+        Transferred,
+        /// Revoked by the authority.
+        Revoked,
+    }
+);
+
+/// A land parcel: a numbered parcel on a cadastral map sheet of a commune.
+pub struct LandParcel(pub land_parcel::Model);
+
+#[Object]
+impl LandParcel {
+    /// `<commune code>-<map sheet>-<parcel number>`, e.g. `00004-12-345`.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn id(&self) -> Option<&str> {
+        Some(&self.0.id)
+    }
+
+    /// The commune the parcel lies in.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn commune(&self) -> Option<Commune> {
+        reference().commune(&self.0.commune_code).map(Commune)
+    }
+
+    /// Cadastral map sheet number.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn map_sheet(&self) -> Option<i32> {
+        Some(self.0.map_sheet)
+    }
+
+    /// Parcel number on the map sheet.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn parcel_number(&self) -> Option<i32> {
+        Some(self.0.parcel_number)
+    }
+
+    /// Area in square metres.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn area_m2(&self) -> Option<f64> {
+        Some(self.0.area_m2)
+    }
+
+    /// Land-use purpose.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn land_use(&self) -> Option<LandUse> {
+        Some(self.0.land_use.into())
+    }
+
+    /// Address of the parcel within the commune.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn address_line(&self) -> Option<&str> {
+        Some(&self.0.address_line)
+    }
+
+    /// Certificates issued on the parcel (active and past), by number.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn rights(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<LandRight>>> {
+        let rows = loader(ctx)
+            .load_one(RightsOnParcel(self.0.id.clone()))
+            .await
+            .gql()?;
+        Ok(Some(rows.unwrap_or_default().into_iter().map(LandRight).collect()))
+    }
+}
+
+/// Who holds a land right.
+#[derive(Union)]
+pub enum LandHolder {
+    Citizen(Citizen),
+    Enterprise(Enterprise),
+}
+
+/// A land-use right certificate: who holds which share of a parcel.
+pub struct LandRight(pub land_right::Model);
+
+#[Object]
+impl LandRight {
+    /// Certificate serial number, e.g. `DA123456`.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn certificate_number(&self) -> Option<&str> {
+        Some(&self.0.certificate_number)
+    }
+
+    /// The parcel the certificate is for.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn parcel(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<LandParcel>> {
+        Ok(loader(ctx)
+            .load_one(ParcelById(self.0.parcel_id.clone()))
+            .await
+            .gql()?
+            .map(LandParcel))
+    }
+
+    /// The holder's share of the parcel, from 0 to 1.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn share(&self) -> Option<f64> {
+        Some(f64::from(self.0.share_bp) / 10_000.0)
+    }
+
+    /// Date of issue.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn issued_on(&self) -> Option<NaiveDate> {
+        Some(self.0.issued_on)
+    }
+
+    /// Active, transferred or revoked.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn status(&self) -> Option<RightStatus> {
+        Some(self.0.status.into())
+    }
+
+    /// Whether the right is mortgaged.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn mortgaged(&self) -> Option<bool> {
+        Some(self.0.mortgaged)
+    }
+
+    /// Whether a citizen or an enterprise holds it.
+    #[graphql(guard = "Scope::LandReadHolders")]
+    async fn holder_kind(&self) -> Option<HolderKind> {
+        Some(self.0.holder_kind.into())
+    }
+
+    /// The holder's personal id or enterprise code, as on the certificate.
+    #[graphql(guard = "Scope::LandReadHolders")]
+    async fn holder_id(&self) -> Option<&str> {
+        Some(&self.0.holder_id)
+    }
+
+    /// The holder. Their own fields need their own dataset's scopes.
+    #[graphql(guard = "Scope::LandReadHolders")]
+    async fn holder(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<LandHolder>> {
+        Ok(match self.0.holder_kind {
+            land::HolderKind::Citizen => load_citizen(ctx, Some(&self.0.holder_id))
+                .await?
+                .map(LandHolder::Citizen),
+            land::HolderKind::Enterprise => loader(ctx)
+                .load_one(EnterpriseByCode(self.0.holder_id.clone()))
+                .await
+                .gql()?
+                .map(|e| LandHolder::Enterprise(Enterprise(e))),
+        })
+    }
+}
+
+/// Which parcels to list. Every filter is optional; they combine with AND.
+#[derive(InputObject, Default)]
+pub struct LandParcelFilter {
+    /// Province (two-digit code); must be in your jurisdiction.
+    pub province_code: Option<String>,
+    /// Commune (five-digit code); must be in your jurisdiction.
+    pub commune_code: Option<String>,
+    /// Land-use purpose.
+    pub land_use: Option<LandUse>,
+    /// Smallest area, in square metres.
+    pub min_area_m2: Option<f64>,
+    /// Largest area, in square metres.
+    pub max_area_m2: Option<f64>,
+}
+
+/// Lists parcels under the caller's jurisdiction in id order.
+pub async fn list_parcels(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    filter: &LandParcelFilter,
+    page: &PageRequest,
+) -> Result<Vec<land_parcel::Model>, ApiError> {
+    let provinces = guard::listing_provinces(
+        principal,
+        filter.province_code.as_deref(),
+        filter.commune_code.as_deref(),
+    )?;
+    let mut query = land_parcel::Entity::find();
+    match provinces {
+        guard::Provinces::All => {}
+        guard::Provinces::Only(codes) if codes.is_empty() => return Ok(vec![]),
+        guard::Provinces::Only(codes) => {
+            query = query.filter(land_parcel::Column::ProvinceCode.is_in(codes));
+        }
+    }
+    if let Some(code) = &filter.commune_code {
+        query = query.filter(land_parcel::Column::CommuneCode.eq(code.as_str()));
+    }
+    if let Some(land_use) = filter.land_use {
+        query = query.filter(land_parcel::Column::LandUse.eq(land::LandUse::from(land_use)));
+    }
+    for area in [filter.min_area_m2, filter.max_area_m2].into_iter().flatten() {
+        if !area.is_finite() || area < 0.0 {
+            return Err(ApiError::BadUserInput(format!(
+                "area must be a non-negative number of square metres, got {area}"
+            )));
+        }
+    }
+    if let (Some(min), Some(max)) = (filter.min_area_m2, filter.max_area_m2)
+        && min > max
+    {
+        return Err(ApiError::BadUserInput(format!(
+            "minAreaM2 ({min}) is larger than maxAreaM2 ({max})"
+        )));
+    }
+    if let Some(min) = filter.min_area_m2 {
+        query = query.filter(land_parcel::Column::AreaM2.gte(min));
+    }
+    if let Some(max) = filter.max_area_m2 {
+        query = query.filter(land_parcel::Column::AreaM2.lte(max));
+    }
+    if let Some(key) = &page.after {
+        query = query.filter(land_parcel::Column::Id.gt(key[0].as_str()));
+    }
+    Ok(query
+        .order_by_asc(land_parcel::Column::Id)
+        .limit(page.limit())
+        .all(db)
+        .await?)
+}
+
+/// Land queries.
+#[derive(Default)]
+pub struct LandQuery;
+
+#[Object]
+impl LandQuery {
+    /// A parcel by id, anywhere in the country; `null` if none has it.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn land_parcel(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+    ) -> async_graphql::Result<Option<LandParcel>> {
+        ids::parse_parcel_id(&id).gql()?;
+        Ok(loader(ctx)
+            .load_one(ParcelById(id))
+            .await
+            .gql()?
+            .map(LandParcel))
+    }
+
+    /// Parcels in your jurisdiction, filtered, one page at a time, in id order.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn land_parcels(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<LandParcelFilter>,
+        #[graphql(desc = "Page size, 50 by default, at most 500.")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last parcel of the previous page.")] after: Option<
+            String,
+        >,
+    ) -> async_graphql::Result<Conn<LandParcel>> {
+        let page = PageRequest::new(first, after.as_deref(), "land-parcel", 1).gql()?;
+        let rows = list_parcels(db(ctx), principal(ctx), &filter.unwrap_or_default(), &page)
+            .await
+            .gql()?;
+        Ok(connection(
+            rows,
+            &page,
+            |p| encode("land-parcel", &[&p.id]),
+            LandParcel,
+        ))
+    }
+
+    /// A land-use right certificate by number; `null` if none has it.
+    #[graphql(guard = "Scope::LandRead")]
+    async fn land_right(
+        &self,
+        ctx: &Context<'_>,
+        certificate_number: String,
+    ) -> async_graphql::Result<Option<LandRight>> {
+        ids::parse_certificate_number(&certificate_number).gql()?;
+        Ok(land_right::Entity::find_by_id(certificate_number)
+            .one(db(ctx))
+            .await
+            .gql()?
+            .map(LandRight))
+    }
+}

@@ -1,0 +1,596 @@
+//! The population dataset in the graph: citizens and households.
+//!
+//! Where is the rule that hides a citizen's date of birth? On the field
+//! `Citizen.dateOfBirth` below: every field carries its own scope guard, so a
+//! citizen reached through an enterprise, a land right or a household is
+//! guarded exactly like one looked up by personal id.
+
+use super::admin::Commune;
+use super::enterprise::{Enterprise, EnterpriseMember};
+use super::land::LandRight;
+use super::loaders::{
+    ChildrenOf, CitizenById, EnterprisesRepresentedBy, HouseholdById, MembersOfHousehold,
+    MembershipsOf, RightsOfHolder,
+};
+use super::page::{Conn, PageRequest, connection, encode};
+use super::{db, guard, loader, principal};
+use crate::auth::{Principal, Scope};
+use crate::error::{ApiError, Gql};
+use crate::ids;
+use crate::refdata::reference;
+use crate::text;
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{Datelike, NaiveDate};
+use entities::enterprise::MemberKind;
+use entities::land::HolderKind;
+use entities::population::{self as pop, citizen, household};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+
+mirror_enum!(
+    /// Sex as recorded in the population register.
+    Sex = pop::Sex {
+        Male,
+        Female,
+    }
+);
+
+mirror_enum!(
+    /// Whether a citizen is alive.
+    CitizenStatus = pop::CitizenStatus {
+        Alive,
+        Deceased,
+    }
+);
+
+/// A citizen of the national population database.
+pub struct Citizen(pub citizen::Model);
+
+#[Object]
+impl Citizen {
+    /// The 12-digit personal identification number.
+    #[graphql(guard = "Scope::PopulationRead")]
+    async fn personal_id(&self) -> Option<&str> {
+        Some(&self.0.personal_id)
+    }
+
+    /// Full name, e.g. `Nguyễn Văn Anh`.
+    #[graphql(guard = "Scope::PopulationRead")]
+    async fn full_name(&self) -> Option<&str> {
+        Some(&self.0.full_name)
+    }
+
+    /// Sex.
+    #[graphql(guard = "Scope::PopulationRead")]
+    async fn sex(&self) -> Option<Sex> {
+        Some(self.0.sex.into())
+    }
+
+    /// Year of birth (the full date needs `population:read:pii`).
+    #[graphql(guard = "Scope::PopulationRead")]
+    async fn birth_year(&self) -> Option<i32> {
+        Some(self.0.date_of_birth.year())
+    }
+
+    /// Alive or deceased.
+    #[graphql(guard = "Scope::PopulationRead")]
+    async fn status(&self) -> Option<CitizenStatus> {
+        Some(self.0.status.into())
+    }
+
+    /// The commune of permanent residence.
+    #[graphql(guard = "Scope::PopulationRead")]
+    async fn residence_commune(&self) -> Option<Commune> {
+        reference().commune(&self.0.residence_commune).map(Commune)
+    }
+
+    /// Date of birth.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn date_of_birth(&self) -> Option<NaiveDate> {
+        Some(self.0.date_of_birth)
+    }
+
+    /// Date of death, for a deceased citizen.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn date_of_death(&self) -> Option<NaiveDate> {
+        self.0.date_of_death
+    }
+
+    /// Ethnic group, e.g. `Kinh`.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn ethnicity(&self) -> Option<&str> {
+        Some(&self.0.ethnicity)
+    }
+
+    /// Nationality as an ISO 3166-1 alpha-2 code, e.g. `VN`.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn nationality(&self) -> Option<&str> {
+        Some(&self.0.nationality)
+    }
+
+    /// Place of origin (quê quán).
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn place_of_origin(&self) -> Option<Commune> {
+        reference().commune(&self.0.place_of_origin_commune).map(Commune)
+    }
+
+    /// Street address of permanent residence within the commune.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn residence_line(&self) -> Option<&str> {
+        Some(&self.0.residence_line)
+    }
+
+    /// The household the citizen is registered in.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn household(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Household>> {
+        let Some(id) = self.0.household_id else {
+            return Ok(None);
+        };
+        Ok(loader(ctx)
+            .load_one(HouseholdById(id))
+            .await
+            .gql()?
+            .map(Household))
+    }
+
+    /// Father, when registered.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn father(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Citizen>> {
+        load_citizen(ctx, self.0.father_id.as_deref()).await
+    }
+
+    /// Mother, when registered.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn mother(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Citizen>> {
+        load_citizen(ctx, self.0.mother_id.as_deref()).await
+    }
+
+    /// Spouse, when married.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn spouse(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Citizen>> {
+        load_citizen(ctx, self.0.spouse_id.as_deref()).await
+    }
+
+    /// Children registered with this citizen as father or mother, eldest first.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn children(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Citizen>>> {
+        let rows = loader(ctx)
+            .load_one(ChildrenOf(self.0.personal_id.clone()))
+            .await
+            .gql()?;
+        Ok(Some(rows.unwrap_or_default().into_iter().map(Citizen).collect()))
+    }
+
+    /// Land-use rights the citizen holds (any status), by certificate number.
+    #[graphql(guard = "Scope::LandReadHolders")]
+    async fn land_rights(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<LandRight>>> {
+        let rows = loader(ctx)
+            .load_one(RightsOfHolder(
+                HolderKind::Citizen,
+                self.0.personal_id.clone(),
+            ))
+            .await
+            .gql()?;
+        Ok(Some(rows.unwrap_or_default().into_iter().map(LandRight).collect()))
+    }
+
+    /// Enterprises whose legal representative the citizen is (public register).
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn enterprises(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Enterprise>>> {
+        let rows = loader(ctx)
+            .load_one(EnterprisesRepresentedBy(self.0.personal_id.clone()))
+            .await
+            .gql()?;
+        Ok(Some(rows.unwrap_or_default().into_iter().map(Enterprise).collect()))
+    }
+
+    /// Enterprises in which the citizen is a member or shareholder.
+    #[graphql(guard = "Scope::EnterpriseReadMembers")]
+    async fn memberships(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<EnterpriseMember>>> {
+        let rows = loader(ctx)
+            .load_one(MembershipsOf(
+                MemberKind::Citizen,
+                self.0.personal_id.clone(),
+            ))
+            .await
+            .gql()?;
+        Ok(Some(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(EnterpriseMember)
+            .collect()))
+    }
+}
+
+pub(crate) async fn load_citizen(
+    ctx: &Context<'_>,
+    id: Option<&str>,
+) -> async_graphql::Result<Option<Citizen>> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    Ok(loader(ctx)
+        .load_one(CitizenById(id.to_owned()))
+        .await
+        .gql()?
+        .map(Citizen))
+}
+
+/// A household registered at one address. All of it is personal data.
+pub struct Household(pub household::Model);
+
+#[Object]
+impl Household {
+    /// The household's number in the register.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn id(&self) -> Option<ID> {
+        Some(ID(self.0.id.to_string()))
+    }
+
+    /// Street address within the commune.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn address_line(&self) -> Option<&str> {
+        Some(&self.0.address_line)
+    }
+
+    /// The commune the household is registered in.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn commune(&self) -> Option<Commune> {
+        reference().commune(&self.0.commune_code).map(Commune)
+    }
+
+    /// The head of the household.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn head(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Citizen>> {
+        load_citizen(ctx, Some(&self.0.head_id)).await
+    }
+
+    /// Everyone registered in the household, eldest first.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Citizen>>> {
+        let rows = loader(ctx)
+            .load_one(MembersOfHousehold(self.0.id))
+            .await
+            .gql()?;
+        Ok(Some(rows.unwrap_or_default().into_iter().map(Citizen).collect()))
+    }
+}
+
+/// Which citizens to list. Every filter is optional; they combine with AND.
+#[derive(InputObject, Default)]
+pub struct CitizenFilter {
+    /// Province of residence (two-digit code); must be in your jurisdiction.
+    pub province_code: Option<String>,
+    /// Commune of residence (five-digit code); must be in your jurisdiction.
+    pub commune_code: Option<String>,
+    /// Name, without or with diacritics: `nguyen van` finds `Nguyễn Văn Anh`.
+    /// Matches names that start with it; results are then in name order.
+    pub name: Option<String>,
+    /// Born in this year or later.
+    pub born_from: Option<i32>,
+    /// Born in this year or earlier.
+    pub born_to: Option<i32>,
+    /// Alive or deceased.
+    pub status: Option<CitizenStatus>,
+}
+
+/// Facts to check against the register. Give at least one besides the id.
+#[derive(InputObject)]
+pub struct VerifyCitizenInput {
+    /// The 12-digit personal id to check.
+    pub personal_id: String,
+    /// The full name, compared ignoring case and extra spaces (marks count).
+    pub full_name: Option<String>,
+    /// The date of birth.
+    pub date_of_birth: Option<NaiveDate>,
+    /// The sex.
+    pub sex: Option<Sex>,
+    /// The commune of permanent residence.
+    pub residence_commune_code: Option<String>,
+    /// `true` to check that the citizen is alive, `false` that they are deceased.
+    pub alive: Option<bool>,
+}
+
+/// The answer to a verification: yes or no, and nothing else.
+#[derive(SimpleObject)]
+pub struct VerifyCitizenPayload {
+    /// `true` when a citizen with this id exists and every given fact matches.
+    pub matches: bool,
+}
+
+/// Whether `citizen` (if any) agrees with every fact given in `input`.
+pub fn verify(citizen: Option<&citizen::Model>, input: &VerifyCitizenInput) -> bool {
+    let Some(c) = citizen else {
+        return false;
+    };
+    input
+        .full_name
+        .as_deref()
+        .is_none_or(|n| text::same_name(n, &c.full_name))
+        && input.date_of_birth.is_none_or(|d| d == c.date_of_birth)
+        && input.sex.is_none_or(|s| pop::Sex::from(s) == c.sex)
+        && input
+            .residence_commune_code
+            .as_deref()
+            .is_none_or(|code| code == c.residence_commune)
+        && input
+            .alive
+            .is_none_or(|alive| alive == (c.status == pop::CitizenStatus::Alive))
+}
+
+/// Lists citizens under the caller's jurisdiction, in personal-id order (or
+/// folded-name order when searching by name), one page after the cursor.
+pub async fn list_citizens(
+    db: &DatabaseConnection,
+    principal: &Principal,
+    filter: &CitizenFilter,
+    page: &PageRequest,
+) -> Result<Vec<citizen::Model>, ApiError> {
+    let provinces = guard::listing_provinces(
+        principal,
+        filter.province_code.as_deref(),
+        filter.commune_code.as_deref(),
+    )?;
+    let mut query = citizen::Entity::find();
+    match provinces {
+        guard::Provinces::All => {}
+        guard::Provinces::Only(codes) if codes.is_empty() => return Ok(vec![]),
+        guard::Provinces::Only(codes) => {
+            query = query.filter(citizen::Column::ResidenceProvince.is_in(codes));
+        }
+    }
+    if let Some(code) = &filter.commune_code {
+        query = query.filter(citizen::Column::ResidenceCommune.eq(code.as_str()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(citizen::Column::Status.eq(pop::CitizenStatus::from(status)));
+    }
+    let this_year = chrono::Utc::now().year();
+    for year in [filter.born_from, filter.born_to].into_iter().flatten() {
+        if !(1850..=this_year).contains(&year) {
+            return Err(ApiError::BadUserInput(format!(
+                "birth year must be between 1850 and {this_year}, got {year}"
+            )));
+        }
+    }
+    if let (Some(from), Some(to)) = (filter.born_from, filter.born_to)
+        && from > to
+    {
+        return Err(ApiError::BadUserInput(format!(
+            "bornFrom ({from}) is after bornTo ({to})"
+        )));
+    }
+    if let Some(from) = filter.born_from {
+        let first_day = NaiveDate::from_ymd_opt(from, 1, 1).expect("valid year");
+        query = query.filter(citizen::Column::DateOfBirth.gte(first_day));
+    }
+    if let Some(to) = filter.born_to {
+        let last_day = NaiveDate::from_ymd_opt(to, 12, 31).expect("valid year");
+        query = query.filter(citizen::Column::DateOfBirth.lte(last_day));
+    }
+    match name_prefix(filter.name.as_deref())? {
+        Some(prefix) => {
+            query = query.filter(citizen::Column::SearchName.gte(prefix.as_str()));
+            if let Some(upper) = text::prefix_upper_bound(&prefix) {
+                query = query.filter(citizen::Column::SearchName.lt(upper));
+            }
+            if let Some(key) = &page.after {
+                query = query.filter(
+                    Condition::any()
+                        .add(citizen::Column::SearchName.gt(key[0].as_str()))
+                        .add(
+                            Condition::all()
+                                .add(citizen::Column::SearchName.eq(key[0].as_str()))
+                                .add(citizen::Column::PersonalId.gt(key[1].as_str())),
+                        ),
+                );
+            }
+            query = query
+                .order_by_asc(citizen::Column::SearchName)
+                .order_by_asc(citizen::Column::PersonalId);
+        }
+        None => {
+            if let Some(key) = &page.after {
+                query = query.filter(citizen::Column::PersonalId.gt(key[0].as_str()));
+            }
+            query = query.order_by_asc(citizen::Column::PersonalId);
+        }
+    }
+    Ok(query.limit(page.limit()).all(db).await?)
+}
+
+/// The folded name to search for, or an error when it folds to nothing.
+fn name_prefix(name: Option<&str>) -> Result<Option<String>, ApiError> {
+    match name {
+        None => Ok(None),
+        Some(name) => {
+            let folded = text::fold(name);
+            if folded.is_empty() || folded.len() > 200 {
+                Err(ApiError::BadUserInput(
+                    "name must have between 1 and 200 letters".into(),
+                ))
+            } else {
+                Ok(Some(folded))
+            }
+        }
+    }
+}
+
+/// Population queries.
+#[derive(Default)]
+pub struct PopulationQuery;
+
+#[Object]
+impl PopulationQuery {
+    /// A citizen by personal id, anywhere in the country (every lookup is
+    /// recorded); `null` if no citizen has this id.
+    #[graphql(guard = "Scope::PopulationRead")]
+    async fn citizen(
+        &self,
+        ctx: &Context<'_>,
+        personal_id: String,
+    ) -> async_graphql::Result<Option<Citizen>> {
+        ids::parse_personal_id(&personal_id).gql()?;
+        load_citizen(ctx, Some(&personal_id)).await
+    }
+
+    /// Citizens residing in your jurisdiction, filtered, one page at a time.
+    #[graphql(guard = "Scope::PopulationRead")]
+    async fn citizens(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CitizenFilter>,
+        #[graphql(desc = "Page size, 50 by default, at most 500.")] first: Option<i32>,
+        #[graphql(desc = "Cursor of the last citizen of the previous page.")] after: Option<
+            String,
+        >,
+    ) -> async_graphql::Result<Conn<Citizen>> {
+        let filter = filter.unwrap_or_default();
+        let by_name = filter.name.is_some();
+        let (kind, parts) = if by_name {
+            ("citizen-name", 2)
+        } else {
+            ("citizen", 1)
+        };
+        let page = PageRequest::new(first, after.as_deref(), kind, parts).gql()?;
+        let rows = list_citizens(db(ctx), principal(ctx), &filter, &page)
+            .await
+            .gql()?;
+        Ok(connection(
+            rows,
+            &page,
+            |c| {
+                if by_name {
+                    encode(kind, &[&c.search_name, &c.personal_id])
+                } else {
+                    encode(kind, &[&c.personal_id])
+                }
+            },
+            Citizen,
+        ))
+    }
+
+    /// A household by its number; `null` if none has it.
+    #[graphql(guard = "Scope::PopulationReadPii")]
+    async fn household(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<Household>> {
+        let id: i64 = id
+            .parse()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| ApiError::BadUserInput(format!("household id must be a positive number, got {:?}", id.as_str())))
+            .gql()?;
+        Ok(loader(ctx)
+            .load_one(HouseholdById(id))
+            .await
+            .gql()?
+            .map(Household))
+    }
+
+    /// Checks facts about a citizen (for a procedure that only needs a yes
+    /// or no): discloses nothing but whether they all match.
+    #[graphql(guard = "Scope::PopulationVerify")]
+    async fn verify_citizen(
+        &self,
+        ctx: &Context<'_>,
+        input: VerifyCitizenInput,
+    ) -> async_graphql::Result<VerifyCitizenPayload> {
+        ids::parse_personal_id(&input.personal_id).gql()?;
+        if let Some(code) = &input.residence_commune_code {
+            ids::check_commune_code(code).gql()?;
+        }
+        if input.full_name.is_none()
+            && input.date_of_birth.is_none()
+            && input.sex.is_none()
+            && input.residence_commune_code.is_none()
+            && input.alive.is_none()
+        {
+            return Err(ApiError::BadUserInput(
+                "give at least one fact to verify besides the personal id".into(),
+            )
+            .into_graphql());
+        }
+        let citizen = citizen::Entity::find_by_id(input.personal_id.clone())
+            .one(db(ctx))
+            .await
+            .gql()?;
+        Ok(VerifyCitizenPayload {
+            matches: verify(citizen.as_ref(), &input),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anh() -> citizen::Model {
+        citizen::Model {
+            personal_id: "079085000001".into(),
+            full_name: "Nguyễn Văn Anh".into(),
+            search_name: "nguyen van anh".into(),
+            sex: pop::Sex::Male,
+            date_of_birth: NaiveDate::from_ymd_opt(1985, 4, 2).unwrap(),
+            ethnicity: "Kinh".into(),
+            nationality: "VN".into(),
+            place_of_origin_commune: "00004".into(),
+            residence_commune: "00004".into(),
+            residence_province: "01".into(),
+            residence_line: "12 Phố Huế".into(),
+            household_id: Some(1),
+            father_id: None,
+            mother_id: None,
+            spouse_id: None,
+            status: pop::CitizenStatus::Alive,
+            date_of_death: None,
+            version: 1,
+            updated_at: chrono::Utc::now(),
+        }
+    }
+
+    fn input() -> VerifyCitizenInput {
+        VerifyCitizenInput {
+            personal_id: "079085000001".into(),
+            full_name: None,
+            date_of_birth: None,
+            sex: None,
+            residence_commune_code: None,
+            alive: None,
+        }
+    }
+
+    #[test]
+    fn verification_needs_every_given_fact_to_match() {
+        let c = anh();
+        let ok = VerifyCitizenInput {
+            full_name: Some("nguyễn văn  anh".into()),
+            date_of_birth: Some(c.date_of_birth),
+            alive: Some(true),
+            ..input()
+        };
+        assert!(verify(Some(&c), &ok));
+        let wrong_date = VerifyCitizenInput {
+            date_of_birth: NaiveDate::from_ymd_opt(1985, 4, 3),
+            ..ok
+        };
+        assert!(!verify(Some(&c), &wrong_date));
+        let unmarked = VerifyCitizenInput {
+            full_name: Some("Nguyen Van Anh".into()),
+            ..input()
+        };
+        assert!(!verify(Some(&c), &unmarked));
+        let deceased = VerifyCitizenInput {
+            alive: Some(false),
+            ..input()
+        };
+        assert!(!verify(Some(&c), &deceased));
+        assert!(!verify(None, &VerifyCitizenInput { sex: Some(Sex::Male), ..input() }));
+    }
+}

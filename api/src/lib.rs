@@ -1,0 +1,17 @@
+//! Lienthong: the GraphQL API of the national data-sharing hub.
+//!
+//! Start at [`startup::Application`] (the server), [`cli`] (the commands)
+//! and [`graphql`] (the schema, one module per dataset).
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod ids;
+pub mod refdata;
+pub mod seed;
+pub mod startup;
+pub mod text;

@@ -1,0 +1,173 @@
+//! The server as a value that knows its port: `build` connects, migrates,
+//! loads demo data when asked and binds; `run_until_stopped` serves until
+//! Ctrl-C or SIGTERM. Tests build it on port 0.
+
+use crate::auth::keys::SigningKeys;
+use crate::auth::{Scope, ScopeSet, token};
+use crate::config::Config;
+use crate::db::{self, Db};
+use crate::graphql;
+use crate::http::{self, AppState};
+use crate::seed::{self, SeedSize};
+use anyhow::{Context, bail};
+use entities::access::{AgencyStatus, agency};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// A built, bound, not yet serving hub.
+pub struct Application {
+    listener: TcpListener,
+    port: u16,
+    state: AppState,
+    config: Config,
+}
+
+impl Application {
+    /// Connects to the database, migrates it, loads demo data into an empty
+    /// database in demo mode, loads the signing key and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let db = db::connect(&config.database_url, config.db_max_connections).await?;
+        db::migrate(&db.conn).await.context("migrating the database")?;
+        if config.demo {
+            seed::ensure_demo_agencies(&db.conn).await?;
+            let empty = entities::population::citizen::Entity::find()
+                .count(&db.conn)
+                .await?
+                == 0;
+            if empty {
+                let size = SeedSize {
+                    citizens: config.demo_citizens,
+                    enterprises: config.demo_enterprises,
+                    parcels: config.demo_parcels,
+                };
+                let report = seed::seed(&db.conn, size, 2025, false).await?;
+                tracing::info!(%report, "loaded demo data");
+            }
+        }
+        let keys = SigningKeys::load_or_create(&config.signing_key_path(), config.demo)?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = AppState {
+            schema: graphql::build_schema(),
+            db,
+            keys: Arc::new(keys),
+            tokens: config.token_settings(),
+        };
+        Ok(Application {
+            listener,
+            port,
+            state,
+            config,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The database pool, with its statement counter.
+    pub fn db(&self) -> &Db {
+        &self.state.db
+    }
+
+    /// Signs a token for a registered, active agency: its own scopes (or
+    /// the `requested` subset of them) and jurisdiction.
+    pub async fn issue_token(
+        &self,
+        agency_code: &str,
+        requested: Option<ScopeSet>,
+        ttl_seconds: i64,
+    ) -> anyhow::Result<String> {
+        issue_agency_token(&self.state, agency_code, requested, ttl_seconds).await
+    }
+
+    /// Prints the playground URL and ready tokens for the demo agencies.
+    pub async fn print_demo_banner(&self) -> anyhow::Result<()> {
+        const DEMO_TTL: i64 = 12 * 3600;
+        let host = match self.config.listen.ip() {
+            ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+            ip => ip.to_string(),
+        };
+        println!("Lienthong is serving on http://{host}:{}", self.port);
+        println!("  playground: http://{host}:{}/graphql", self.port);
+        println!("Demo tokens (valid 12 hours; paste one into the playground's Headers):");
+        for code in ["TTDLQG", "BCA", "BNNMT", "BTC", "UBND-68"] {
+            let token = self.issue_token(code, None, DEMO_TTL).await?;
+            println!("\n  {code}:\n  {token}");
+        }
+        println!();
+        Ok(())
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let app = http::router(self.state, self.config.max_body_bytes);
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+/// Issues a token for `agency_code` after checking it is registered and
+/// active and that `requested` is within its scopes.
+pub async fn issue_agency_token(
+    state: &AppState,
+    agency_code: &str,
+    requested: Option<ScopeSet>,
+    ttl_seconds: i64,
+) -> anyhow::Result<String> {
+    let Some(agency) = agency::Entity::find_by_id(agency_code.to_owned())
+        .one(&state.db.conn)
+        .await?
+    else {
+        bail!("agency {agency_code} is not registered");
+    };
+    if agency.status != AgencyStatus::Active {
+        bail!("agency {agency_code} is suspended");
+    }
+    let ceiling = ScopeSet::parse(&agency.scopes).map_err(anyhow::Error::msg)?;
+    let scopes = requested.unwrap_or(ceiling);
+    if !scopes.is_subset(ceiling) {
+        let extra: Vec<&str> = scopes
+            .iter()
+            .filter(|s| !ceiling.contains(*s))
+            .map(Scope::as_str)
+            .collect();
+        bail!("agency {agency_code} may not have {}", extra.join(" "));
+    }
+    let jurisdiction =
+        crate::auth::Jurisdiction::parse(&agency.jurisdiction).map_err(anyhow::Error::msg)?;
+    token::issue(
+        &state.keys,
+        &state.tokens,
+        agency_code,
+        scopes,
+        &jurisdiction,
+        ttl_seconds,
+    )
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
