@@ -9,7 +9,7 @@
 
 use crate::auth::Scope;
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
-use async_graphql::{ErrorExtensions, Response, Value};
+use async_graphql::{ErrorExtensions, Name, PathSegment, Response, Value};
 use std::sync::Arc;
 
 /// Everything that can go wrong in a request, as the caller should see it.
@@ -120,6 +120,7 @@ struct ErrorCodesExtension;
 impl Extension for ErrorCodesExtension {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
+        fill_nulls(&mut response);
         for error in &mut response.errors {
             let extensions = error.extensions.get_or_insert_with(Default::default);
             if extensions.get("code").is_none() {
@@ -127,5 +128,33 @@ impl Extension for ErrorCodesExtension {
             }
         }
         response
+    }
+}
+
+/// async-graphql leaves a field that failed out of `data`; GraphQL says it
+/// is `null`, and clients rely on that. Puts a `null` at the path of every
+/// field error whose parent was served.
+fn fill_nulls(response: &mut Response) {
+    if response.errors.is_empty() || response.errors.iter().any(|e| e.path.is_empty()) {
+        // Request errors (parse, validation): there is no data at all.
+        return;
+    }
+    if response.data == Value::Null {
+        response.data = Value::Object(Default::default());
+    }
+    for error in &response.errors {
+        let Some((last, parents)) = error.path.split_last() else {
+            continue;
+        };
+        let node = parents.iter().try_fold(&mut response.data, |node, segment| {
+            match (segment, node) {
+                (PathSegment::Field(name), Value::Object(map)) => map.get_mut(name.as_str()),
+                (PathSegment::Index(i), Value::List(list)) => list.get_mut(*i),
+                _ => None,
+            }
+        });
+        if let (PathSegment::Field(name), Some(Value::Object(map))) = (last, node) {
+            map.entry(Name::new(name)).or_insert(Value::Null);
+        }
     }
 }

@@ -134,8 +134,13 @@ async fn graphql_handler(
         Ok(principal) => principal,
         Err(error) => return unauthorized(&error),
     };
-    let request = graphql::request_data(request.into_inner(), principal, state.db.conn.clone());
-    let response = state.schema.execute(request).await;
+    let response = graphql::execute(
+        &state.schema,
+        request.into_inner(),
+        principal,
+        state.db.conn.clone(),
+    )
+    .await;
     let content_type = match headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
         Some(accept) if accept.contains("application/graphql-response+json") => {
             "application/graphql-response+json"

@@ -68,6 +68,11 @@ impl Application {
         self.port
     }
 
+    /// What the handlers share (schema, database, keys).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
     /// The database pool, with its statement counter.
     pub fn db(&self) -> &Db {
         &self.state.db

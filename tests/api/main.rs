@@ -1,1 +1,13 @@
+//! Black-box tests of Lienthong: a real server on a random port, real HTTP,
+//! real tokens, on SQLite by default and on PostgreSQL when
+//! `LIENTHONG_TEST_DATABASE_URL` is set. One test binary, many modules, so
+//! that a fresh clone builds few test executables.
 
+mod auth;
+mod graph;
+mod helpers;
+mod listings;
+mod schema;
+mod scopes;
+mod statements;
+mod validation;

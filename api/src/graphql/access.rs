@@ -11,6 +11,7 @@ pub struct Me {
     expires_at: i64,
 }
 
+/// The caller of this request, as the hub sees it.
 #[Object]
 impl Me {
     /// The agency code, e.g. `UBND-68`.

@@ -30,6 +30,7 @@ pub enum CommuneKind {
 /// A province or centrally-run city, one of the 34 in force since 1 July 2025.
 pub struct Province(pub &'static refdata::Province);
 
+/// A province or centrally-run city, one of the 34 in force since 1 July 2025.
 #[Object]
 impl Province {
     /// Two-digit statistical code, e.g. `68`.
@@ -62,7 +63,7 @@ impl Province {
         #[graphql(desc = "Cursor of the last commune of the previous page.")] after: Option<
             String,
         >,
-    ) -> async_graphql::Result<Conn<Commune>> {
+    ) -> async_graphql::Result<Option<Conn<Commune>>> {
         let page = PageRequest::new(first, after.as_deref(), "commune", 1).gql()?;
         let codes = reference()
             .communes_by_province
@@ -78,12 +79,12 @@ impl Province {
             .take(page.limit() as usize)
             .copied()
             .collect();
-        Ok(connection(
+        Ok(Some(connection(
             rows,
             &page,
             |code| encode("commune", &[code]),
             |code| Commune(reference().commune(code).expect("indexed")),
-        ))
+        )))
     }
 
     /// The provinces in force before 1 July 2025 that were merged into this one.
@@ -101,6 +102,7 @@ impl Province {
 /// A commune, ward or special zone, one of the 3,321 in force since 1 July 2025.
 pub struct Commune(pub &'static refdata::Commune);
 
+/// A commune, ward or special zone, one of the 3,321 in force since 1 July 2025.
 #[Object]
 impl Commune {
     /// Five-digit statistical code, e.g. `00004`.
@@ -151,6 +153,7 @@ impl Commune {
 /// A province in force until 30 June 2025.
 pub struct FormerProvince(pub &'static refdata::LegacyProvince);
 
+/// A province in force until 30 June 2025.
 #[Object]
 impl FormerProvince {
     /// Its two-digit code in the former list (also the first digits of
@@ -177,6 +180,7 @@ impl FormerProvince {
 /// A commune in force until 30 June 2025, as part of the commune it went into.
 pub struct FormerCommune(pub &'static refdata::LegacyCommune);
 
+/// A commune in force until 30 June 2025, as part of the commune it went into.
 #[Object]
 impl FormerCommune {
     /// Its five-digit code in the former list.

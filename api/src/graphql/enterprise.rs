@@ -67,6 +67,7 @@ mirror_enum!(
 /// A registered enterprise.
 pub struct Enterprise(pub enterprise::Model);
 
+/// A registered enterprise.
 #[Object]
 impl Enterprise {
     /// Tax code: 10 digits, or 10 digits, `-` and 3 for a branch.
@@ -232,6 +233,7 @@ pub enum Member {
 /// One membership: who holds what share of which enterprise.
 pub struct EnterpriseMember(pub enterprise_member::Model);
 
+/// One membership: who holds what share of which enterprise.
 #[Object]
 impl EnterpriseMember {
     /// Whether the member is a citizen or an enterprise.
@@ -390,16 +392,16 @@ impl EnterpriseQuery {
         #[graphql(desc = "Cursor of the last enterprise of the previous page.")] after: Option<
             String,
         >,
-    ) -> async_graphql::Result<Conn<Enterprise>> {
+    ) -> async_graphql::Result<Option<Conn<Enterprise>>> {
         let page = PageRequest::new(first, after.as_deref(), "enterprise", 1).gql()?;
         let rows = list_enterprises(db(ctx), principal(ctx), &filter.unwrap_or_default(), &page)
             .await
             .gql()?;
-        Ok(connection(
+        Ok(Some(connection(
             rows,
             &page,
             |e| encode("enterprise", &[&e.code]),
             Enterprise,
-        ))
+        )))
     }
 }

@@ -70,6 +70,7 @@ mirror_enum!(
 /// A land parcel: a numbered parcel on a cadastral map sheet of a commune.
 pub struct LandParcel(pub land_parcel::Model);
 
+/// A land parcel: a numbered parcel on a cadastral map sheet of a commune.
 #[Object]
 impl LandParcel {
     /// `<commune code>-<map sheet>-<parcel number>`, e.g. `00004-12-345`.
@@ -135,6 +136,7 @@ pub enum LandHolder {
 /// A land-use right certificate: who holds which share of a parcel.
 pub struct LandRight(pub land_right::Model);
 
+/// A land-use right certificate: who holds which share of a parcel.
 #[Object]
 impl LandRight {
     /// Certificate serial number, e.g. `DA123456`.
@@ -307,17 +309,17 @@ impl LandQuery {
         #[graphql(desc = "Cursor of the last parcel of the previous page.")] after: Option<
             String,
         >,
-    ) -> async_graphql::Result<Conn<LandParcel>> {
+    ) -> async_graphql::Result<Option<Conn<LandParcel>>> {
         let page = PageRequest::new(first, after.as_deref(), "land-parcel", 1).gql()?;
         let rows = list_parcels(db(ctx), principal(ctx), &filter.unwrap_or_default(), &page)
             .await
             .gql()?;
-        Ok(connection(
+        Ok(Some(connection(
             rows,
             &page,
             |p| encode("land-parcel", &[&p.id]),
             LandParcel,
-        ))
+        )))
     }
 
     /// A land-use right certificate by number; `null` if none has it.

@@ -77,14 +77,82 @@ pub fn sdl() -> String {
     build_schema().sdl()
 }
 
-/// What the HTTP layer attaches to every authenticated request.
-pub fn request_data(
+/// Executes one authenticated request.
+///
+/// The request gets its own data loader, whose batches run on this same
+/// task rather than on spawned ones, and only once the executor is idle:
+/// polled, pending, and not woken again by itself (async-graphql resolves
+/// lists with `FuturesUnordered`, which yields part-way through a long
+/// list). So every key of a page is in one batch whatever the page size and
+/// however busy the machine; with spawned, timer-driven batches a slow pass
+/// over a long page splits one relation into several statements.
+pub async fn execute(
+    schema: &LienthongSchema,
     request: async_graphql::Request,
     principal: Principal,
     db: DatabaseConnection,
-) -> async_graphql::Request {
-    let loader = DataLoader::new(Loaders::new(db.clone()), tokio::spawn).max_batch_size(1000);
-    request.data(principal).data(loader).data(db)
+) -> async_graphql::Response {
+    use futures::StreamExt;
+    use futures::future::BoxFuture;
+    use futures::stream::FuturesUnordered;
+    use std::future::Future;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::task::{Poll, Wake, Waker};
+
+    /// Remembers that the execution was woken, then wakes the task.
+    struct Flagged {
+        woken: Arc<AtomicBool>,
+        task: Waker,
+    }
+    impl Wake for Flagged {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.woken.store(true, Ordering::SeqCst);
+            self.task.wake_by_ref();
+        }
+    }
+
+    let (spawn, mut spawned) = tokio::sync::mpsc::unbounded_channel::<BoxFuture<'static, ()>>();
+    let loader = DataLoader::new(Loaders::new(db.clone()), move |task| {
+        // The receiver lives until the response is ready; a batch sent after
+        // that has nobody waiting for it.
+        let _ = spawn.send(task);
+    })
+    .delay(std::time::Duration::ZERO)
+    .max_batch_size(1000);
+    let request = request.data(principal).data(loader).data(db);
+    let mut execution = std::pin::pin!(schema.execute(request));
+    let mut batches = FuturesUnordered::new();
+    let woken = Arc::new(AtomicBool::new(true));
+    std::future::poll_fn(|cx| {
+        loop {
+            if woken.swap(false, Ordering::SeqCst) {
+                let waker = Waker::from(Arc::new(Flagged {
+                    woken: woken.clone(),
+                    task: cx.waker().clone(),
+                }));
+                if let Poll::Ready(response) =
+                    execution.as_mut().poll(&mut std::task::Context::from_waker(&waker))
+                {
+                    return Poll::Ready(response);
+                }
+                continue;
+            }
+            // Idle: every key the execution can name is registered.
+            while let Ok(task) = spawned.try_recv() {
+                batches.push(task);
+            }
+            match batches.poll_next_unpin(cx) {
+                Poll::Ready(Some(())) => continue,
+                Poll::Ready(None) | Poll::Pending if woken.load(Ordering::SeqCst) => continue,
+                Poll::Ready(None) | Poll::Pending => return Poll::Pending,
+            }
+        }
+    })
+    .await
 }
 
 pub(crate) fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {

@@ -47,6 +47,7 @@ mirror_enum!(
 /// A citizen of the national population database.
 pub struct Citizen(pub citizen::Model);
 
+/// A citizen of the national population database.
 #[Object]
 impl Citizen {
     /// The 12-digit personal identification number.
@@ -223,6 +224,7 @@ pub(crate) async fn load_citizen(
 /// A household registered at one address. All of it is personal data.
 pub struct Household(pub household::Model);
 
+/// A household registered at one address. All of it is personal data.
 #[Object]
 impl Household {
     /// The household's number in the register.
@@ -448,7 +450,7 @@ impl PopulationQuery {
         #[graphql(desc = "Cursor of the last citizen of the previous page.")] after: Option<
             String,
         >,
-    ) -> async_graphql::Result<Conn<Citizen>> {
+    ) -> async_graphql::Result<Option<Conn<Citizen>>> {
         let filter = filter.unwrap_or_default();
         let by_name = filter.name.is_some();
         let (kind, parts) = if by_name {
@@ -460,7 +462,7 @@ impl PopulationQuery {
         let rows = list_citizens(db(ctx), principal(ctx), &filter, &page)
             .await
             .gql()?;
-        Ok(connection(
+        Ok(Some(connection(
             rows,
             &page,
             |c| {
@@ -471,7 +473,7 @@ impl PopulationQuery {
                 }
             },
             Citizen,
-        ))
+        )))
     }
 
     /// A household by its number; `null` if none has it.
@@ -501,7 +503,7 @@ impl PopulationQuery {
         &self,
         ctx: &Context<'_>,
         input: VerifyCitizenInput,
-    ) -> async_graphql::Result<VerifyCitizenPayload> {
+    ) -> async_graphql::Result<Option<VerifyCitizenPayload>> {
         ids::parse_personal_id(&input.personal_id).gql()?;
         if let Some(code) = &input.residence_commune_code {
             ids::check_commune_code(code).gql()?;
@@ -521,9 +523,9 @@ impl PopulationQuery {
             .one(db(ctx))
             .await
             .gql()?;
-        Ok(VerifyCitizenPayload {
+        Ok(Some(VerifyCitizenPayload {
             matches: verify(citizen.as_ref(), &input),
-        })
+        }))
     }
 }
 

@@ -284,8 +284,10 @@ impl Generator {
         let prefix = format!("0{legacy}{century_sex}{:02}", year % 100);
         let serial = self.id_serials.entry(prefix.clone()).or_default();
         *serial += 1;
-        // A bijection on 0..1,000,000 so that serials look random.
-        let scrambled = (u64::from(*serial) * 7_919 + 104_729) % 1_000_000;
+        // A bijection on 0..1,000,000 (7,919 is prime to 10^6), offset by
+        // the prefix, so that serials look random and never repeat.
+        let offset = prefix.parse::<u64>().expect("digits") * 104_729;
+        let scrambled = (u64::from(*serial) * 7_919 + offset) % 1_000_000;
         format!("{prefix}{scrambled:06}")
     }
 

@@ -1,0 +1,270 @@
+//! `spawn_app()`: the real server on port 0 with a fresh database (a
+//! temporary SQLite file, or a new PostgreSQL database when
+//! `LIENTHONG_TEST_DATABASE_URL` names a server), seeded with a small
+//! deterministic demo set, and helpers that make a test read like a portal.
+
+use api::auth::ScopeSet;
+use api::config::{Config, LogFormat};
+use api::startup::Application;
+use entities::access::{AgencyKind, AgencyStatus, agency};
+use sea_orm::{ConnectionTrait, Database, EntityTrait, IntoActiveModel, Statement};
+use serde_json::{Value, json};
+use std::sync::Once;
+
+/// A running hub and a client for it.
+pub struct TestApp {
+    pub address: String,
+    pub app_db: api::db::Db,
+    pub client: reqwest::Client,
+    issuer: TokenIssuer,
+    _database: TestDatabase,
+}
+
+/// Issues tokens the way the hub does, for a running app.
+struct TokenIssuer {
+    state: api::http::AppState,
+}
+
+/// Where the test's data lives; removed when the test ends.
+enum TestDatabase {
+    /// Kept for its `Drop`, which removes the folder.
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime: use a thread of our own.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                runtime.block_on(async {
+                    if let Ok(db) = Database::connect(admin_url.as_str()).await {
+                        let _ = db
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// The PostgreSQL server to test against, if any.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("LIENTHONG_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+}
+
+async fn fresh_database() -> anyhow::Result<(String, TestDatabase)> {
+    match postgres_url() {
+        Some(admin_url) => {
+            let name = format!("lienthong_test_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(admin_url.as_str()).await?;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await?;
+            admin.close().await?;
+            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+            Ok((
+                format!("{base}/{name}"),
+                TestDatabase::Postgres { admin_url, name },
+            ))
+        }
+        None => {
+            let dir = tempfile::tempdir()?;
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display());
+            Ok((url, TestDatabase::Sqlite(dir)))
+        }
+    }
+}
+
+fn init_logs() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            api::cli::init_tracing(LogFormat::Text);
+        }
+    });
+}
+
+/// The sizes of the test data set: small, but with every kind of row in
+/// every province that tests look at.
+pub const CITIZENS: u64 = 1_500;
+pub const ENTERPRISES: u64 = 260;
+pub const PARCELS: u64 = 800;
+
+/// Starts a hub on port 0 with a fresh, seeded database.
+pub async fn spawn_app() -> anyhow::Result<TestApp> {
+    init_logs();
+    let (url, database) = fresh_database().await?;
+    let key_dir = tempfile::tempdir()?;
+    let config = Config {
+        database_url: url,
+        db_max_connections: Some(4),
+        listen: "127.0.0.1:0".parse()?,
+        signing_key: Some(key_dir.path().join("hub.key")),
+        demo: true,
+        demo_citizens: CITIZENS,
+        demo_enterprises: ENTERPRISES,
+        demo_parcels: PARCELS,
+        issuer: "https://lienthong.test".into(),
+        audience: "lienthong".into(),
+        token_ttl: 900,
+        max_body_bytes: 1_048_576,
+        log_format: LogFormat::Text,
+    };
+    let app = Application::build(config).await?;
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let issuer = TokenIssuer {
+        state: app.state().clone(),
+    };
+    let app_db = app.db().clone();
+    tokio::spawn(app.run_until_stopped());
+    // The key file is read at build time; its folder may go now.
+    drop(key_dir);
+    Ok(TestApp {
+        address,
+        app_db,
+        client: reqwest::Client::new(),
+        issuer,
+        _database: database,
+    })
+}
+
+impl TestApp {
+    /// A token for a demo agency with all its scopes.
+    pub async fn token(&self, agency: &str) -> anyhow::Result<String> {
+        api::startup::issue_agency_token(&self.issuer.state, agency, None, 600).await
+    }
+
+    /// A token for a demo agency with only `scopes`.
+    pub async fn token_with(&self, agency: &str, scopes: &str) -> anyhow::Result<String> {
+        let scopes = ScopeSet::parse(scopes).map_err(anyhow::Error::msg)?;
+        api::startup::issue_agency_token(&self.issuer.state, agency, Some(scopes), 600).await
+    }
+
+    /// The signing keys and token settings, to forge tokens in tests.
+    pub fn state(&self) -> &api::http::AppState {
+        &self.issuer.state
+    }
+
+    /// POSTs a GraphQL document with a bearer token; returns status and body.
+    pub async fn post_graphql(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> anyhow::Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Value)> {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body: Value = response.json().await?;
+        Ok((status, headers, body))
+    }
+
+    /// Runs a query as a demo agency (all its scopes) and checks the
+    /// response shape: HTTP 200, and every error carries a code.
+    pub async fn graphql_as(&self, agency: &str, query: &str, variables: Value) -> anyhow::Result<Value> {
+        let token = self.token(agency).await?;
+        self.graphql_with(&token, query, variables).await
+    }
+
+    /// Runs a query with a given token; see `graphql_as`.
+    pub async fn graphql_with(&self, token: &str, query: &str, variables: Value) -> anyhow::Result<Value> {
+        let (status, _, body) = self.post_graphql(Some(token), query, variables).await?;
+        anyhow::ensure!(status == 200, "status {status}: {body}");
+        for error in errors(&body) {
+            anyhow::ensure!(
+                error["extensions"]["code"].is_string(),
+                "an error without extensions.code: {error}"
+            );
+        }
+        Ok(body)
+    }
+
+    /// Registers an extra agency directly in the database.
+    pub async fn add_agency(&self, code: &str, scopes: &str, jurisdiction: &str) -> anyhow::Result<()> {
+        let row = agency::Model {
+            code: code.into(),
+            name: format!("Test agency {code}"),
+            kind: AgencyKind::Ministry,
+            province_code: None,
+            owns: String::new(),
+            scopes: scopes.into(),
+            jurisdiction: jurisdiction.into(),
+            status: AgencyStatus::Active,
+            client_secret_hash: None,
+            created_at: chrono::Utc::now(),
+        };
+        agency::Entity::insert(row.into_active_model())
+            .exec(&self.app_db.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Runs raw SQL against the hub's database (for setup only).
+    pub async fn sql(&self, sql: &str) -> anyhow::Result<()> {
+        let backend = self.app_db.conn.get_database_backend();
+        self.app_db
+            .conn
+            .execute_raw(Statement::from_string(backend, sql.to_owned()))
+            .await?;
+        Ok(())
+    }
+}
+
+/// The errors of a response (empty when there are none).
+pub fn errors(body: &Value) -> Vec<Value> {
+    body["errors"].as_array().cloned().unwrap_or_default()
+}
+
+/// The error at `path` (e.g. `["citizen", "dateOfBirth"]`), if any.
+pub fn error_at<'a>(body: &'a Value, path: &[&str]) -> Option<&'a Value> {
+    body["errors"].as_array()?.iter().find(|e| {
+        let p: Vec<String> = e["path"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        p == path
+    })
+}
+
+/// Asserts that the response has only FORBIDDEN errors naming `scope`, at
+/// least one, and returns how many.
+pub fn assert_forbidden(body: &Value, scope: &str) -> usize {
+    let errors = errors(body);
+    assert!(!errors.is_empty(), "expected FORBIDDEN errors: {body}");
+    for e in &errors {
+        assert_eq!(e["extensions"]["code"], "FORBIDDEN", "{e}");
+        assert_eq!(e["extensions"]["requiredScope"], scope, "{e}");
+    }
+    errors.len()
+}
+
+/// The nodes of a connection at `body.data.<field>`.
+pub fn nodes(body: &Value, field: &str) -> Vec<Value> {
+    body["data"][field]["edges"]
+        .as_array()
+        .map(|edges| edges.iter().map(|e| e["node"].clone()).collect())
+        .unwrap_or_default()
+}
