@@ -52,7 +52,11 @@ pub struct Config {
     pub demo_parcels: u64,
 
     /// Token issuer (`iss`).
-    #[arg(long, env = "LIENTHONG_ISSUER", default_value = "https://lienthong.gov.vn")]
+    #[arg(
+        long,
+        env = "LIENTHONG_ISSUER",
+        default_value = "https://lienthong.gov.vn"
+    )]
     pub issuer: String,
 
     /// Token audience (`aud`).
@@ -100,7 +104,9 @@ impl Config {
 
 /// The file of a `sqlite://FILE?...` URL, if it names one.
 fn sqlite_file(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
 }
@@ -165,7 +171,10 @@ mod tests {
             redact_url("postgres://hub:s3cret@db.internal/lienthong"),
             "postgres://hub:***@db.internal/lienthong"
         );
-        assert_eq!(redact_url("sqlite://lienthong.db?mode=rwc"), "sqlite://lienthong.db?mode=rwc");
+        assert_eq!(
+            redact_url("sqlite://lienthong.db?mode=rwc"),
+            "sqlite://lienthong.db?mode=rwc"
+        );
     }
 
     #[test]
@@ -179,7 +188,9 @@ mod tests {
 
     #[test]
     fn config_files_hold_only_lienthong_settings() {
-        let settings = file_settings("# hub\nLIENTHONG_LISTEN=0.0.0.0:8080\n\nLIENTHONG_DEMO=\"false\"\n").unwrap();
+        let settings =
+            file_settings("# hub\nLIENTHONG_LISTEN=0.0.0.0:8080\n\nLIENTHONG_DEMO=\"false\"\n")
+                .unwrap();
         assert_eq!(settings[1], ("LIENTHONG_DEMO".into(), "false".into()));
         assert!(file_settings("PATH=/bin").is_err());
         assert!(file_settings("LIENTHONG_LISTEN").is_err());

@@ -146,13 +146,13 @@ fn fill_nulls(response: &mut Response) {
         let Some((last, parents)) = error.path.split_last() else {
             continue;
         };
-        let node = parents.iter().try_fold(&mut response.data, |node, segment| {
-            match (segment, node) {
+        let node = parents
+            .iter()
+            .try_fold(&mut response.data, |node, segment| match (segment, node) {
                 (PathSegment::Field(name), Value::Object(map)) => map.get_mut(name.as_str()),
                 (PathSegment::Index(i), Value::List(list)) => list.get_mut(*i),
                 _ => None,
-            }
-        });
+            });
         if let (PathSegment::Field(name), Some(Value::Object(map))) = (last, node) {
             map.entry(Name::new(name)).or_insert(Value::Null);
         }

@@ -114,7 +114,9 @@ pub fn parse_tax_code(code: &str) -> Result<(), IdError> {
         ));
     }
     if &main[0..2] == "00" {
-        return fail(format!("enterprise code {code}: province digits 00 are not used"));
+        return fail(format!(
+            "enterprise code {code}: province digits 00 are not used"
+        ));
     }
     if &main[2..9] == "0000000" {
         return fail(format!(
@@ -271,14 +273,33 @@ mod tests {
 
     #[test]
     fn personal_id_rejects_each_kind_of_mistake() {
-        for bad in ["", "00108501234", "0010850123456", "00108501234a", "001 85012345"] {
-            assert!(parse_personal_id(bad).unwrap_err().0.contains("12 digits"), "{bad}");
+        for bad in [
+            "",
+            "00108501234",
+            "0010850123456",
+            "00108501234a",
+            "001 85012345",
+        ] {
+            assert!(
+                parse_personal_id(bad).unwrap_err().0.contains("12 digits"),
+                "{bad}"
+            );
         }
         // 003 was never a province code; 100 does not start with 0.
         assert!(parse_personal_id("003085012345").is_err());
         assert!(parse_personal_id("100085012345").is_err());
-        assert!(parse_personal_id("001585012345").unwrap_err().0.contains("4th digit"));
-        assert!(parse_personal_id("001399012345").unwrap_err().0.contains("future"));
+        assert!(
+            parse_personal_id("001585012345")
+                .unwrap_err()
+                .0
+                .contains("4th digit")
+        );
+        assert!(
+            parse_personal_id("001399012345")
+                .unwrap_err()
+                .0
+                .contains("future")
+        );
     }
 
     #[test]
@@ -293,7 +314,12 @@ mod tests {
     #[test]
     fn tax_code_check_digit_matches_the_design_examples() {
         assert!(parse_tax_code("0100233488").is_ok());
-        assert!(parse_tax_code("0100233480").unwrap_err().0.contains("check digit"));
+        assert!(
+            parse_tax_code("0100233480")
+                .unwrap_err()
+                .0
+                .contains("check digit")
+        );
         assert!(parse_tax_code("0100233488-001").is_ok());
         assert!(parse_tax_code("0100233488-000").is_err());
         assert!(parse_tax_code("0100233488-01").is_err());
@@ -325,7 +351,12 @@ mod tests {
         let parsed = parse_parcel_id("00004-12-345").unwrap();
         assert_eq!(parsed.commune_code, "00004");
         assert_eq!((parsed.map_sheet, parsed.parcel_number), (12, 345));
-        assert!(parse_parcel_id("00001-12-345").unwrap_err().0.contains("not a commune"));
+        assert!(
+            parse_parcel_id("00001-12-345")
+                .unwrap_err()
+                .0
+                .contains("not a commune")
+        );
         assert!(parse_parcel_id("00004-0-345").is_err());
         assert!(parse_parcel_id("00004-012-345").is_err());
         assert!(parse_parcel_id("00004-12").is_err());
@@ -338,7 +369,12 @@ mod tests {
         assert!(check_commune_code("00004").is_ok());
         assert!(check_commune_code("0004").is_err());
         assert!(check_province_code("68").is_ok());
-        assert!(check_province_code("02").unwrap_err().0.contains("34 provinces"));
+        assert!(
+            check_province_code("02")
+                .unwrap_err()
+                .0
+                .contains("34 provinces")
+        );
         assert!(check_province_code("1").is_err());
         assert!(parse_certificate_number("DA123456").is_ok());
         assert!(parse_certificate_number("da123456").is_err());

@@ -184,12 +184,17 @@ mod tests {
         assert_eq!(data.communes.len(), 3321);
         assert_eq!(data.legacy_provinces.len(), 63);
         assert_eq!(
-            data.communes_by_province.values().map(Vec::len).sum::<usize>(),
+            data.communes_by_province
+                .values()
+                .map(Vec::len)
+                .sum::<usize>(),
             3321
         );
         assert_eq!(data.commune("00004").unwrap().province_code, "01");
-        assert!(data.legacy_communes_by_new["00004"]
-            .iter()
-            .any(|c| c.old_code == "00004"));
+        assert!(
+            data.legacy_communes_by_new["00004"]
+                .iter()
+                .any(|c| c.old_code == "00004")
+        );
     }
 }

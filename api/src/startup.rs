@@ -28,7 +28,9 @@ impl Application {
     /// database in demo mode, loads the signing key and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let db = db::connect(&config.database_url, config.db_max_connections).await?;
-        db::migrate(&db.conn).await.context("migrating the database")?;
+        db::migrate(&db.conn)
+            .await
+            .context("migrating the database")?;
         if config.demo {
             seed::ensure_demo_agencies(&db.conn).await?;
             let empty = entities::population::citizen::Entity::find()

@@ -72,7 +72,10 @@ mod tests {
 
     #[test]
     fn prefix_bound_is_the_next_string() {
-        assert_eq!(prefix_upper_bound("nguyen van").as_deref(), Some("nguyen vao"));
+        assert_eq!(
+            prefix_upper_bound("nguyen van").as_deref(),
+            Some("nguyen vao")
+        );
         assert_eq!(prefix_upper_bound(""), None);
     }
 

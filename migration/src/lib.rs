@@ -6,12 +6,12 @@
 
 pub use sea_orm_migration::prelude::*;
 
-pub mod reference;
 mod m20251122_000001_create_admin_units;
 mod m20251122_000002_create_population;
 mod m20251122_000003_create_enterprise;
 mod m20251122_000004_create_land;
 mod m20251122_000005_create_agency;
+pub mod reference;
 
 pub struct Migrator;
 

@@ -16,6 +16,8 @@ enum Industry {
     VsicCode,
 }
 
+// The column `enterprise_type` repeats the table's name by design.
+#[allow(clippy::enum_variant_names)]
 #[derive(DeriveIden, Clone, Copy)]
 enum Enterprise {
     Table,
@@ -163,7 +165,10 @@ impl MigrationTrait for Migration {
             .create_index(crate::index(
                 EnterpriseIndustry::Table,
                 "vsic",
-                [EnterpriseIndustry::VsicCode, EnterpriseIndustry::EnterpriseCode],
+                [
+                    EnterpriseIndustry::VsicCode,
+                    EnterpriseIndustry::EnterpriseCode,
+                ],
             ))
             .await
     }

@@ -70,7 +70,11 @@ impl MigrationTrait for Migration {
             ("commune", vec![LandParcel::CommuneCode, LandParcel::Id]),
             (
                 "province_use",
-                vec![LandParcel::ProvinceCode, LandParcel::LandUse, LandParcel::Id],
+                vec![
+                    LandParcel::ProvinceCode,
+                    LandParcel::LandUse,
+                    LandParcel::Id,
+                ],
             ),
             ("use", vec![LandParcel::LandUse, LandParcel::Id]),
         ];

@@ -17,7 +17,10 @@ async fn assert_refused(app: &crate::helpers::TestApp, token: Option<&str>, why:
         "{why}"
     );
     assert!(body.get("data").is_none(), "{why}: data leaked: {body}");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{why}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
+        "{why}"
+    );
 }
 
 fn now() -> i64 {
@@ -58,7 +61,10 @@ async fn missing_and_malformed_tokens_are_refused() -> anyhow::Result<()> {
     let response = app
         .client
         .post(format!("{}/graphql", app.address))
-        .header("Authorization", format!("Basic {}", app.token("BCA").await?))
+        .header(
+            "Authorization",
+            format!("Basic {}", app.token("BCA").await?),
+        )
         .json(&json!({ "query": ME }))
         .send()
         .await?;
@@ -72,7 +78,11 @@ async fn forged_signatures_are_refused() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let c = claims(&app);
 
-    let none = format!("{}.{}.", b64(&json!({"alg": "none", "typ": "JWT"})), b64(&c));
+    let none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        b64(&c)
+    );
     assert_refused(&app, Some(&none), "alg none").await;
 
     let mut hs = Header::new(Algorithm::HS256);
@@ -169,9 +179,17 @@ async fn token_scopes_are_bounded_by_the_agency() -> anyhow::Result<()> {
 #[tokio::test]
 async fn health_and_playground_are_served() -> anyhow::Result<()> {
     let app = spawn_app().await?;
-    let health = app.client.get(format!("{}/healthz", app.address)).send().await?;
+    let health = app
+        .client
+        .get(format!("{}/healthz", app.address))
+        .send()
+        .await?;
     assert_eq!(health.status(), 200);
-    let page = app.client.get(format!("{}/graphql", app.address)).send().await?;
+    let page = app
+        .client
+        .get(format!("{}/graphql", app.address))
+        .send()
+        .await?;
     assert_eq!(page.status(), 200);
     let html = page.text().await?;
     assert!(html.contains("GraphiQL") && html.contains("Authorization"));

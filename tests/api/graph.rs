@@ -62,7 +62,13 @@ async fn one_query_crosses_the_three_datasets() -> anyhow::Result<()> {
     let rep = &e["legalRepresentative"];
     assert_eq!(e["legalRepresentativeName"], rep["fullName"]);
     assert!(rep["dateOfBirth"].is_string());
-    assert_eq!(rep["residenceCommune"]["province"]["code"].as_str().unwrap().len(), 2);
+    assert_eq!(
+        rep["residenceCommune"]["province"]["code"]
+            .as_str()
+            .unwrap()
+            .len(),
+        2
+    );
     let rights = rep["landRights"].as_array().unwrap();
     assert!(!rights.is_empty());
     for right in rights {
@@ -144,15 +150,25 @@ async fn population_relations_agree_both_ways() -> anyhow::Result<()> {
             assert_eq!(c["spouse"]["spouse"]["personalId"], id);
         }
     }
-    assert!(with_parents > 0 && married > 0, "the sample exercises each relation");
+    assert!(
+        with_parents > 0 && married > 0,
+        "the sample exercises each relation"
+    );
 
     // The household root gives the same household.
     let first = &nodes(&body, "citizens")[0];
     let hid = first["household"]["id"].as_str().unwrap();
     let again = app
-        .graphql_with(&token, "query ($id: ID!) { household(id: $id) { id members { personalId } } }", json!({ "id": hid }))
+        .graphql_with(
+            &token,
+            "query ($id: ID!) { household(id: $id) { id members { personalId } } }",
+            json!({ "id": hid }),
+        )
         .await?;
-    assert_eq!(again["data"]["household"]["members"], first["household"]["members"]);
+    assert_eq!(
+        again["data"]["household"]["members"],
+        first["household"]["members"]
+    );
     Ok(())
 }
 
@@ -186,7 +202,10 @@ async fn land_and_enterprise_relations_agree_both_ways() -> anyhow::Result<()> {
         assert!(represented.contains(&code));
         let members = e["members"].as_array().unwrap();
         let total: f64 = members.iter().map(|m| m["share"].as_f64().unwrap()).sum();
-        assert!((total - 1.0).abs() < 1e-9, "shares of {code} add up to {total}");
+        assert!(
+            (total - 1.0).abs() < 1e-9,
+            "shares of {code} add up to {total}"
+        );
         for m in members {
             let back: Vec<String> = m["member"]["memberships"]
                 .as_array()
@@ -201,8 +220,10 @@ async fn land_and_enterprise_relations_agree_both_ways() -> anyhow::Result<()> {
             assert_eq!(r["holderKind"], "ENTERPRISE");
             assert_eq!(r["holderId"], code.as_str());
             assert_eq!(r["holder"]["code"], code.as_str());
-            assert!(strings(&r["parcel"]["rights"], "certificateNumber")
-                .contains(&r["certificateNumber"].as_str().unwrap().to_owned()));
+            assert!(
+                strings(&r["parcel"]["rights"], "certificateNumber")
+                    .contains(&r["certificateNumber"].as_str().unwrap().to_owned())
+            );
         }
     }
     assert!(enterprise_land > 0, "some enterprises hold land");
@@ -233,7 +254,11 @@ async fn land_and_enterprise_relations_agree_both_ways() -> anyhow::Result<()> {
                 active += r["share"].as_f64().unwrap();
             }
         }
-        assert!((active - 1.0).abs() < 1e-9, "active shares of {} make a whole", p["id"]);
+        assert!(
+            (active - 1.0).abs() < 1e-9,
+            "active shares of {} make a whole",
+            p["id"]
+        );
     }
     assert!(citizen_held > 0);
     Ok(())
@@ -277,7 +302,12 @@ async fn province_communes_page_through_the_reference_data() -> anyhow::Result<(
         .await?;
     assert_eq!(body["data"]["commune"]["name"], "Phường Ba Đình");
     assert_eq!(body["data"]["commune"]["kind"], "WARD");
-    assert!(!body["data"]["commune"]["formerCommunes"].as_array().unwrap().is_empty());
+    assert!(
+        !body["data"]["commune"]["formerCommunes"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(body["data"]["provinces"].as_array().unwrap().len(), 34);
     Ok(())
 }

@@ -29,7 +29,10 @@ struct TokenIssuer {
 enum TestDatabase {
     /// Kept for its `Drop`, which removes the folder.
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
 }
 
 impl Drop for TestDatabase {
@@ -73,7 +76,10 @@ async fn fresh_database() -> anyhow::Result<(String, TestDatabase)> {
                 .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
                 .await?;
             admin.close().await?;
-            let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b)
+                .unwrap_or(&admin_url);
             Ok((
                 format!("{base}/{name}"),
                 TestDatabase::Postgres { admin_url, name },
@@ -180,13 +186,23 @@ impl TestApp {
 
     /// Runs a query as a demo agency (all its scopes) and checks the
     /// response shape: HTTP 200, and every error carries a code.
-    pub async fn graphql_as(&self, agency: &str, query: &str, variables: Value) -> anyhow::Result<Value> {
+    pub async fn graphql_as(
+        &self,
+        agency: &str,
+        query: &str,
+        variables: Value,
+    ) -> anyhow::Result<Value> {
         let token = self.token(agency).await?;
         self.graphql_with(&token, query, variables).await
     }
 
     /// Runs a query with a given token; see `graphql_as`.
-    pub async fn graphql_with(&self, token: &str, query: &str, variables: Value) -> anyhow::Result<Value> {
+    pub async fn graphql_with(
+        &self,
+        token: &str,
+        query: &str,
+        variables: Value,
+    ) -> anyhow::Result<Value> {
         let (status, _, body) = self.post_graphql(Some(token), query, variables).await?;
         anyhow::ensure!(status == 200, "status {status}: {body}");
         for error in errors(&body) {
@@ -199,7 +215,12 @@ impl TestApp {
     }
 
     /// Registers an extra agency directly in the database.
-    pub async fn add_agency(&self, code: &str, scopes: &str, jurisdiction: &str) -> anyhow::Result<()> {
+    pub async fn add_agency(
+        &self,
+        code: &str,
+        scopes: &str,
+        jurisdiction: &str,
+    ) -> anyhow::Result<()> {
         let row = agency::Model {
             code: code.into(),
             name: format!("Test agency {code}"),

@@ -17,17 +17,32 @@ async fn samples(app: &TestApp) -> anyhow::Result<(String, String, String)> {
             json!({}),
         )
         .await?;
-    let citizen = nodes(&body, "citizens")[0]["personalId"].as_str().unwrap().to_owned();
+    let citizen = nodes(&body, "citizens")[0]["personalId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let enterprise = nodes(&body, "enterprises")
         .into_iter()
-        .find(|e| e["members"].as_array().unwrap().iter().any(|m| m["kind"] == "CITIZEN"))
+        .find(|e| {
+            e["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["kind"] == "CITIZEN")
+        })
         .unwrap()["code"]
         .as_str()
         .unwrap()
         .to_owned();
     let parcel = nodes(&body, "landParcels")
         .into_iter()
-        .find(|p| p["rights"].as_array().unwrap().iter().any(|r| r["holderKind"] == "CITIZEN"))
+        .find(|p| {
+            p["rights"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["holderKind"] == "CITIZEN")
+        })
         .unwrap()["id"]
         .as_str()
         .unwrap()
@@ -49,23 +64,50 @@ async fn pii_is_guarded_on_every_path() -> anyhow::Result<()> {
         )
         .await?;
     let paths = [
-        ("citizen", format!("{{ citizen(personalId: \"{citizen}\") {{ fullName dateOfBirth }} }}")),
-        ("listing", "{ citizens(first: 5) { edges { node { fullName dateOfBirth } } } }".to_owned()),
-        ("legal representative", format!("{{ enterprise(code: \"{enterprise}\") {{ legalRepresentative {{ fullName dateOfBirth }} }} }}")),
-        ("member", format!("{{ enterprise(code: \"{enterprise}\") {{ members {{ member {{ ... on Citizen {{ fullName dateOfBirth }} }} }} }} }}")),
-        ("land holder", format!("{{ landParcel(id: \"{parcel}\") {{ rights {{ holder {{ ... on Citizen {{ fullName dateOfBirth }} }} }} }} }}")),
+        (
+            "citizen",
+            format!("{{ citizen(personalId: \"{citizen}\") {{ fullName dateOfBirth }} }}"),
+        ),
+        (
+            "listing",
+            "{ citizens(first: 5) { edges { node { fullName dateOfBirth } } } }".to_owned(),
+        ),
+        (
+            "legal representative",
+            format!(
+                "{{ enterprise(code: \"{enterprise}\") {{ legalRepresentative {{ fullName dateOfBirth }} }} }}"
+            ),
+        ),
+        (
+            "member",
+            format!(
+                "{{ enterprise(code: \"{enterprise}\") {{ members {{ member {{ ... on Citizen {{ fullName dateOfBirth }} }} }} }} }}"
+            ),
+        ),
+        (
+            "land holder",
+            format!(
+                "{{ landParcel(id: \"{parcel}\") {{ rights {{ holder {{ ... on Citizen {{ fullName dateOfBirth }} }} }} }} }}"
+            ),
+        ),
     ];
     for (path, query) in paths {
         let body = app.graphql_with(&token, &query, json!({})).await?;
         let refused = assert_forbidden(&body, "population:read:pii");
         let text = body["data"].to_string();
-        assert!(text.contains("fullName"), "{path}: the rest is served: {body}");
+        assert!(
+            text.contains("fullName"),
+            "{path}: the rest is served: {body}"
+        );
         assert_eq!(
             text.matches("\"dateOfBirth\":null").count(),
             refused,
             "{path}: each refused field is null: {body}"
         );
-        assert!(!text.contains("\"dateOfBirth\":\""), "{path}: no date leaked");
+        assert!(
+            !text.contains("\"dateOfBirth\":\""),
+            "{path}: no date leaked"
+        );
     }
     // Relatives, households and addresses are PII too.
     let body = app
@@ -98,12 +140,19 @@ async fn the_public_register_does_not_open_other_datasets() -> anyhow::Result<()
     assert!(e["name"].is_string() && e["legalRepresentativeName"].is_string());
     assert!(e["legalRepresentative"]["personalId"].is_null());
     for (path, scope) in [
-        (vec!["enterprise", "legalRepresentative", "personalId"], "population:read"),
-        (vec!["enterprise", "legalRepresentative", "fullName"], "population:read"),
+        (
+            vec!["enterprise", "legalRepresentative", "personalId"],
+            "population:read",
+        ),
+        (
+            vec!["enterprise", "legalRepresentative", "fullName"],
+            "population:read",
+        ),
         (vec!["enterprise", "members"], "enterprise:read:members"),
         (vec!["enterprise", "landRights"], "land:read:holders"),
     ] {
-        let error = error_at(&body, &path).unwrap_or_else(|| panic!("no error at {path:?}: {body}"));
+        let error =
+            error_at(&body, &path).unwrap_or_else(|| panic!("no error at {path:?}: {body}"));
         assert_eq!(error["extensions"]["code"], "FORBIDDEN");
         assert_eq!(error["extensions"]["requiredScope"], scope);
     }
@@ -117,7 +166,9 @@ async fn the_public_register_does_not_open_other_datasets() -> anyhow::Result<()
 async fn holders_need_their_own_scope() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let (citizen, _, parcel) = samples(&app).await?;
-    let token = app.token_with("UBND-68", "land:read population:read").await?;
+    let token = app
+        .token_with("UBND-68", "land:read population:read")
+        .await?;
     let body = app
         .graphql_with(
             &token,
@@ -133,7 +184,10 @@ async fn holders_need_their_own_scope() -> anyhow::Result<()> {
         assert!(r["holderKind"].is_null() && r["holderId"].is_null() && r["holder"].is_null());
     }
     assert!(body["data"]["citizen"]["landRights"].is_null());
-    assert_eq!(assert_forbidden(&body, "land:read:holders"), rights.len() * 3 + 1);
+    assert_eq!(
+        assert_forbidden(&body, "land:read:holders"),
+        rights.len() * 3 + 1
+    );
     Ok(())
 }
 
@@ -155,7 +209,10 @@ async fn verification_discloses_only_a_yes_or_no() -> anyhow::Result<()> {
     let ask = |input: Value| {
         let token = token.clone();
         let app = &app;
-        async move { app.graphql_with(&token, verify, json!({ "input": input })).await }
+        async move {
+            app.graphql_with(&token, verify, json!({ "input": input }))
+                .await
+        }
     };
     let yes = ask(json!({
         "personalId": c["personalId"], "fullName": c["fullName"],
@@ -163,23 +220,39 @@ async fn verification_discloses_only_a_yes_or_no() -> anyhow::Result<()> {
         "alive": true
     }))
     .await?;
-    assert_eq!(yes, json!({ "data": { "verifyCitizen": { "matches": true } } }));
-    let wrong_date = ask(json!({ "personalId": c["personalId"], "dateOfBirth": "1900-01-01" })).await?;
+    assert_eq!(
+        yes,
+        json!({ "data": { "verifyCitizen": { "matches": true } } })
+    );
+    let wrong_date =
+        ask(json!({ "personalId": c["personalId"], "dateOfBirth": "1900-01-01" })).await?;
     assert_eq!(wrong_date["data"]["verifyCitizen"]["matches"], false);
-    let wrong_name = ask(json!({ "personalId": c["personalId"], "fullName": "Không Có Ai" })).await?;
+    let wrong_name =
+        ask(json!({ "personalId": c["personalId"], "fullName": "Không Có Ai" })).await?;
     assert_eq!(wrong_name["data"]["verifyCitizen"]["matches"], false);
     let nobody = ask(json!({ "personalId": "001185000000", "alive": true })).await?;
     assert_eq!(nobody["data"]["verifyCitizen"]["matches"], false);
 
     let lookup = app
-        .graphql_with(&token, &format!("{{ citizen(personalId: {}) {{ fullName }} }}", c["personalId"]), json!({}))
+        .graphql_with(
+            &token,
+            &format!(
+                "{{ citizen(personalId: {}) {{ fullName }} }}",
+                c["personalId"]
+            ),
+            json!({}),
+        )
         .await?;
     assert!(lookup["data"]["citizen"].is_null());
     assert_forbidden(&lookup, "population:read");
 
     let no_verify = app.token_with("UBND-68", "population:read").await?;
     let body = app
-        .graphql_with(&no_verify, verify, json!({ "input": { "personalId": c["personalId"], "alive": true } }))
+        .graphql_with(
+            &no_verify,
+            verify,
+            json!({ "input": { "personalId": c["personalId"], "alive": true } }),
+        )
         .await?;
     assert_forbidden(&body, "population:verify");
     Ok(())
@@ -224,10 +297,21 @@ async fn jurisdiction_limits_listings_but_not_lookups() -> anyhow::Result<()> {
         "{ landParcels(filter: { communeCode: \"00004\" }) { edges { cursor } } }",
     ] {
         let body = app.graphql_as("UBND-68", query, json!({})).await?;
-        assert!(body["data"].is_null() || body["data"].as_object().unwrap().values().all(Value::is_null), "{query}: {body}");
+        assert!(
+            body["data"].is_null()
+                || body["data"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .all(Value::is_null),
+            "{query}: {body}"
+        );
         let e = &errors(&body)[0];
         assert_eq!(e["extensions"]["code"], "FORBIDDEN", "{query}");
-        assert!(e["message"].as_str().unwrap().contains("jurisdiction"), "{query}");
+        assert!(
+            e["message"].as_str().unwrap().contains("jurisdiction"),
+            "{query}"
+        );
     }
 
     // A citizen of Hà Nội, looked up by id from Lâm Đồng: national.
@@ -238,6 +322,9 @@ async fn jurisdiction_limits_listings_but_not_lookups() -> anyhow::Result<()> {
     let body = app
         .graphql_as("UBND-68", "query ($id: String!) { citizen(personalId: $id) { fullName residenceCommune { province { code } } } }", json!({ "id": id }))
         .await?;
-    assert_eq!(body["data"]["citizen"]["residenceCommune"]["province"]["code"], "01");
+    assert_eq!(
+        body["data"]["citizen"]["residenceCommune"]["province"]["code"],
+        "01"
+    );
     Ok(())
 }

@@ -20,12 +20,17 @@ async fn a_page_costs_the_same_statements_whatever_its_size() -> anyhow::Result<
     let mut counts = Vec::new();
     for first in [10, 200] {
         let before = app.app_db.statements();
-        let body = app.graphql_with(&token, PAGE, json!({ "first": first })).await?;
+        let body = app
+            .graphql_with(&token, PAGE, json!({ "first": first }))
+            .await?;
         let after = app.app_db.statements();
         assert!(errors(&body).is_empty(), "{body}");
         let rows = nodes(&body, "enterprises");
         assert_eq!(rows.len(), first);
-        assert!(rows.iter().any(|e| !e["landRights"].as_array().unwrap().is_empty()));
+        assert!(
+            rows.iter()
+                .any(|e| !e["landRights"].as_array().unwrap().is_empty())
+        );
         counts.push(after - before);
     }
     eprintln!("statements for 10 and 200 enterprises: {counts:?}");

@@ -11,24 +11,57 @@ async fn malformed_identifiers_are_bad_user_input() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let cases = [
         ("{ citizen(personalId: \"123\") { fullName } }", "12 digits"),
-        ("{ citizen(personalId: \"003085012345\") { fullName } }", "province"),
-        ("{ citizen(personalId: \"001585012345\") { fullName } }", "4th digit"),
-        ("{ verifyCitizen(input: { personalId: \"12\", alive: true }) { matches } }", "12 digits"),
-        ("{ verifyCitizen(input: { personalId: \"001085012345\" }) { matches } }", "at least one fact"),
-        ("{ verifyCitizen(input: { personalId: \"001085012345\", residenceCommuneCode: \"00001\" }) { matches } }", "not a commune"),
-        ("{ enterprise(code: \"0100233480\") { name } }", "check digit"),
+        (
+            "{ citizen(personalId: \"003085012345\") { fullName } }",
+            "province",
+        ),
+        (
+            "{ citizen(personalId: \"001585012345\") { fullName } }",
+            "4th digit",
+        ),
+        (
+            "{ verifyCitizen(input: { personalId: \"12\", alive: true }) { matches } }",
+            "12 digits",
+        ),
+        (
+            "{ verifyCitizen(input: { personalId: \"001085012345\" }) { matches } }",
+            "at least one fact",
+        ),
+        (
+            "{ verifyCitizen(input: { personalId: \"001085012345\", residenceCommuneCode: \"00001\" }) { matches } }",
+            "not a commune",
+        ),
+        (
+            "{ enterprise(code: \"0100233480\") { name } }",
+            "check digit",
+        ),
         ("{ enterprise(code: \"01002334\") { name } }", "10 digits"),
-        ("{ enterprise(code: \"0100233488-000\") { name } }", "branch"),
+        (
+            "{ enterprise(code: \"0100233488-000\") { name } }",
+            "branch",
+        ),
         ("{ landParcel(id: \"00001-1-1\") { id } }", "not a commune"),
         ("{ landParcel(id: \"00004-0-1\") { id } }", "map sheet"),
         ("{ landParcel(id: \"parcel\") { id } }", "commune code"),
-        ("{ landRight(certificateNumber: \"12345678\") { status } }", "two capital letters"),
+        (
+            "{ landRight(certificateNumber: \"12345678\") { status } }",
+            "two capital letters",
+        ),
         ("{ commune(code: \"4\") { name } }", "5 digits"),
         ("{ province(code: \"abc\") { name } }", "2 digits"),
         ("{ household(id: \"x\") { id } }", "positive number"),
-        ("{ citizens(filter: { provinceCode: \"99\" }) { edges { cursor } } }", "34 provinces"),
-        ("{ enterprises(filter: { industryCode: \"1\" }) { edges { cursor } } }", "VSIC"),
-        ("{ landParcels(filter: { communeCode: \"1234\" }) { edges { cursor } } }", "5 digits"),
+        (
+            "{ citizens(filter: { provinceCode: \"99\" }) { edges { cursor } } }",
+            "34 provinces",
+        ),
+        (
+            "{ enterprises(filter: { industryCode: \"1\" }) { edges { cursor } } }",
+            "VSIC",
+        ),
+        (
+            "{ landParcels(filter: { communeCode: \"1234\" }) { edges { cursor } } }",
+            "5 digits",
+        ),
     ];
     for (query, words) in cases {
         let body = app.graphql_as("BCA", query, json!({})).await?;
@@ -69,11 +102,19 @@ async fn unknown_but_valid_identifiers_are_null() -> anyhow::Result<()> {
 #[tokio::test]
 async fn malformed_documents_have_a_code() -> anyhow::Result<()> {
     let app = spawn_app().await?;
-    for query in ["{ citizen(", "{ noSuchField }", "{ citizens(filter: { status: MISSING }) { edges { cursor } } }"] {
+    for query in [
+        "{ citizen(",
+        "{ noSuchField }",
+        "{ citizens(filter: { status: MISSING }) { edges { cursor } } }",
+    ] {
         let body = app.graphql_as("BCA", query, json!({})).await?;
         let errs = errors(&body);
         assert!(!errs.is_empty(), "{query}");
-        assert!(errs.iter().all(|e| e["extensions"]["code"] == "BAD_USER_INPUT"), "{query}: {body}");
+        assert!(
+            errs.iter()
+                .all(|e| e["extensions"]["code"] == "BAD_USER_INPUT"),
+            "{query}: {body}"
+        );
         assert!(body["data"].is_null(), "{query}");
     }
     Ok(())

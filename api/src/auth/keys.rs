@@ -85,8 +85,7 @@ fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
 
 #[cfg(not(unix))]
 fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    std::fs::write(path, bytes)
-        .with_context(|| format!("creating signing key {}", path.display()))
+    std::fs::write(path, bytes).with_context(|| format!("creating signing key {}", path.display()))
 }
 
 #[cfg(test)]

@@ -123,7 +123,9 @@ mod tests {
     #[test]
     fn a_token_round_trips_to_its_principal() {
         let keys = SigningKeys::from_pem(PEM).unwrap();
-        let scopes: ScopeSet = [Scope::LandRead, Scope::PopulationVerify].into_iter().collect();
+        let scopes: ScopeSet = [Scope::LandRead, Scope::PopulationVerify]
+            .into_iter()
+            .collect();
         let jurisdiction = Jurisdiction::parse("68").unwrap();
         let token = issue(&keys, &settings(), "UBND-68", scopes, &jurisdiction, 60).unwrap();
         let principal = verify(&keys, &settings(), &token).unwrap();

@@ -60,9 +60,7 @@ impl Province {
     async fn communes(
         &self,
         #[graphql(desc = "Page size, 50 by default, at most 500.")] first: Option<i32>,
-        #[graphql(desc = "Cursor of the last commune of the previous page.")] after: Option<
-            String,
-        >,
+        #[graphql(desc = "Cursor of the last commune of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<Conn<Commune>>> {
         let page = PageRequest::new(first, after.as_deref(), "commune", 1).gql()?;
         let codes = reference()

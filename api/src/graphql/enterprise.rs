@@ -8,8 +8,7 @@
 use super::admin::Commune;
 use super::land::LandRight;
 use super::loaders::{
-    CitizenById, EnterpriseByCode, IndustriesOf, MembersOfEnterprise, MembershipsOf,
-    RightsOfHolder,
+    CitizenById, EnterpriseByCode, IndustriesOf, MembersOfEnterprise, MembershipsOf, RightsOfHolder,
 };
 use super::page::{Conn, PageRequest, connection, encode};
 use super::population::{Citizen, load_citizen};
@@ -24,9 +23,7 @@ use chrono::NaiveDate;
 use entities::enterprise::{self as ent, enterprise, enterprise_industry, enterprise_member};
 use entities::land::HolderKind as LandHolderKind;
 use sea_orm::sea_query::Query;
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 mirror_enum!(
     /// Legal form of an enterprise under the Law on Enterprises.
@@ -115,7 +112,9 @@ impl Enterprise {
     /// The commune of the head office.
     #[graphql(guard = "Scope::EnterpriseRead")]
     async fn head_office_commune(&self) -> Option<Commune> {
-        reference().commune(&self.0.head_office_commune).map(Commune)
+        reference()
+            .commune(&self.0.head_office_commune)
+            .map(Commune)
     }
 
     /// Street address of the head office within its commune.
@@ -131,7 +130,12 @@ impl Enterprise {
             .load_one(IndustriesOf(self.0.code.clone()))
             .await
             .gql()?;
-        Ok(Some(rows.unwrap_or_default().into_iter().map(Industry::from).collect()))
+        Ok(Some(
+            rows.unwrap_or_default()
+                .into_iter()
+                .map(Industry::from)
+                .collect(),
+        ))
     }
 
     /// The legal representative's name, as published in the business register.
@@ -158,16 +162,20 @@ impl Enterprise {
 
     /// Members and shareholders, largest share first.
     #[graphql(guard = "Scope::EnterpriseReadMembers")]
-    async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<EnterpriseMember>>> {
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<EnterpriseMember>>> {
         let rows = loader(ctx)
             .load_one(MembersOfEnterprise(self.0.code.clone()))
             .await
             .gql()?;
-        Ok(Some(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(EnterpriseMember)
-            .collect()))
+        Ok(Some(
+            rows.unwrap_or_default()
+                .into_iter()
+                .map(EnterpriseMember)
+                .collect(),
+        ))
     }
 
     /// Enterprises in which this enterprise is a member or shareholder.
@@ -177,24 +185,39 @@ impl Enterprise {
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<EnterpriseMember>>> {
         let rows = loader(ctx)
-            .load_one(MembershipsOf(ent::MemberKind::Enterprise, self.0.code.clone()))
+            .load_one(MembershipsOf(
+                ent::MemberKind::Enterprise,
+                self.0.code.clone(),
+            ))
             .await
             .gql()?;
-        Ok(Some(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(EnterpriseMember)
-            .collect()))
+        Ok(Some(
+            rows.unwrap_or_default()
+                .into_iter()
+                .map(EnterpriseMember)
+                .collect(),
+        ))
     }
 
     /// Land-use rights the enterprise holds, by certificate number.
     #[graphql(guard = "Scope::LandReadHolders")]
-    async fn land_rights(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<LandRight>>> {
+    async fn land_rights(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<LandRight>>> {
         let rows = loader(ctx)
-            .load_one(RightsOfHolder(LandHolderKind::Enterprise, self.0.code.clone()))
+            .load_one(RightsOfHolder(
+                LandHolderKind::Enterprise,
+                self.0.code.clone(),
+            ))
             .await
             .gql()?;
-        Ok(Some(rows.unwrap_or_default().into_iter().map(LandRight).collect()))
+        Ok(Some(
+            rows.unwrap_or_default()
+                .into_iter()
+                .map(LandRight)
+                .collect(),
+        ))
     }
 }
 
@@ -305,27 +328,23 @@ pub async fn list_enterprises(
     filter: &EnterpriseFilter,
     page: &PageRequest,
 ) -> Result<Vec<enterprise::Model>, ApiError> {
-    let provinces = guard::listing_provinces(
+    let Some(mut query) = guard::restrict_listing(
+        enterprise::Entity::find(),
         principal,
         filter.province_code.as_deref(),
         filter.commune_code.as_deref(),
-    )?;
-    let mut query = enterprise::Entity::find();
-    match provinces {
-        guard::Provinces::All => {}
-        guard::Provinces::Only(codes) if codes.is_empty() => return Ok(vec![]),
-        guard::Provinces::Only(codes) => {
-            query = query.filter(enterprise::Column::HeadOfficeProvince.is_in(codes));
-        }
-    }
-    if let Some(code) = &filter.commune_code {
-        query = query.filter(enterprise::Column::HeadOfficeCommune.eq(code.as_str()));
-    }
+        enterprise::Column::HeadOfficeProvince,
+        enterprise::Column::HeadOfficeCommune,
+    )?
+    else {
+        return Ok(vec![]);
+    };
     if let Some(status) = filter.status {
         query = query.filter(enterprise::Column::Status.eq(ent::EnterpriseStatus::from(status)));
     }
     if let Some(kind) = filter.r#type {
-        query = query.filter(enterprise::Column::EnterpriseType.eq(ent::EnterpriseType::from(kind)));
+        query =
+            query.filter(enterprise::Column::EnterpriseType.eq(ent::EnterpriseType::from(kind)));
     }
     if let Some(name) = &filter.name {
         // Only letters, digits and spaces remain, so the LIKE pattern has no

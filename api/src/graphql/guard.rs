@@ -10,6 +10,7 @@ use crate::error::ApiError;
 use crate::ids;
 use crate::refdata::reference;
 use async_graphql::{Context, Guard};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
 impl Guard for Scope {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
@@ -70,6 +71,28 @@ pub fn listing_provinces(
     }
 }
 
+/// Limits a listing query to the caller's jurisdiction and to the province
+/// and commune filters, on the listing's own province and commune columns.
+/// `None` means the caller may see no province at all: nothing to fetch.
+pub fn restrict_listing<E: EntityTrait>(
+    query: Select<E>,
+    principal: &Principal,
+    province: Option<&str>,
+    commune: Option<&str>,
+    province_column: E::Column,
+    commune_column: E::Column,
+) -> Result<Option<Select<E>>, ApiError> {
+    let query = match listing_provinces(principal, province, commune)? {
+        Provinces::All => query,
+        Provinces::Only(codes) if codes.is_empty() => return Ok(None),
+        Provinces::Only(codes) => query.filter(province_column.is_in(codes)),
+    };
+    Ok(Some(match commune {
+        Some(code) => query.filter(commune_column.eq(code)),
+        None => query,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,7 +123,9 @@ mod tests {
         assert_eq!(refused.code(), "FORBIDDEN");
         // A commune of Hà Nội is outside Lâm Đồng's jurisdiction too.
         assert_eq!(
-            listing_provinces(&p, None, Some("00004")).unwrap_err().code(),
+            listing_provinces(&p, None, Some("00004"))
+                .unwrap_err()
+                .code(),
             "FORBIDDEN"
         );
     }
@@ -114,7 +139,9 @@ mod tests {
             Provinces::Only(vec!["01".into()])
         );
         assert_eq!(
-            listing_provinces(&p, Some("68"), Some("00004")).unwrap_err().code(),
+            listing_provinces(&p, Some("68"), Some("00004"))
+                .unwrap_err()
+                .code(),
             "BAD_USER_INPUT"
         );
         assert_eq!(

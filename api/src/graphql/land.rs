@@ -17,9 +17,7 @@ use crate::refdata::reference;
 use async_graphql::{Context, InputObject, Object, Union};
 use chrono::NaiveDate;
 use entities::land::{self as land, land_parcel, land_right};
-use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 mirror_enum!(
     /// Land-use purpose codes of the land law.
@@ -122,7 +120,12 @@ impl LandParcel {
             .load_one(RightsOnParcel(self.0.id.clone()))
             .await
             .gql()?;
-        Ok(Some(rows.unwrap_or_default().into_iter().map(LandRight).collect()))
+        Ok(Some(
+            rows.unwrap_or_default()
+                .into_iter()
+                .map(LandRight)
+                .collect(),
+        ))
     }
 }
 
@@ -229,26 +232,24 @@ pub async fn list_parcels(
     filter: &LandParcelFilter,
     page: &PageRequest,
 ) -> Result<Vec<land_parcel::Model>, ApiError> {
-    let provinces = guard::listing_provinces(
+    let Some(mut query) = guard::restrict_listing(
+        land_parcel::Entity::find(),
         principal,
         filter.province_code.as_deref(),
         filter.commune_code.as_deref(),
-    )?;
-    let mut query = land_parcel::Entity::find();
-    match provinces {
-        guard::Provinces::All => {}
-        guard::Provinces::Only(codes) if codes.is_empty() => return Ok(vec![]),
-        guard::Provinces::Only(codes) => {
-            query = query.filter(land_parcel::Column::ProvinceCode.is_in(codes));
-        }
-    }
-    if let Some(code) = &filter.commune_code {
-        query = query.filter(land_parcel::Column::CommuneCode.eq(code.as_str()));
-    }
+        land_parcel::Column::ProvinceCode,
+        land_parcel::Column::CommuneCode,
+    )?
+    else {
+        return Ok(vec![]);
+    };
     if let Some(land_use) = filter.land_use {
         query = query.filter(land_parcel::Column::LandUse.eq(land::LandUse::from(land_use)));
     }
-    for area in [filter.min_area_m2, filter.max_area_m2].into_iter().flatten() {
+    for area in [filter.min_area_m2, filter.max_area_m2]
+        .into_iter()
+        .flatten()
+    {
         if !area.is_finite() || area < 0.0 {
             return Err(ApiError::BadUserInput(format!(
                 "area must be a non-negative number of square metres, got {area}"
@@ -306,9 +307,7 @@ impl LandQuery {
         ctx: &Context<'_>,
         filter: Option<LandParcelFilter>,
         #[graphql(desc = "Page size, 50 by default, at most 500.")] first: Option<i32>,
-        #[graphql(desc = "Cursor of the last parcel of the previous page.")] after: Option<
-            String,
-        >,
+        #[graphql(desc = "Cursor of the last parcel of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<Conn<LandParcel>>> {
         let page = PageRequest::new(first, after.as_deref(), "land-parcel", 1).gql()?;
         let rows = list_parcels(db(ctx), principal(ctx), &filter.unwrap_or_default(), &page)

@@ -5,13 +5,13 @@
 //! statement per relation it touches, whatever N is. Queries use sea-orm's
 //! `is_in`, never SQL built from strings.
 
-use entities::enterprise::{
-    MemberKind, enterprise, enterprise_industry, enterprise_member,
-};
+use async_graphql::dataloader::Loader;
+use entities::enterprise::{MemberKind, enterprise, enterprise_industry, enterprise_member};
 use entities::land::{HolderKind, land_parcel, land_right};
 use entities::population::{citizen, household};
-use async_graphql::dataloader::Loader;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder,
+};
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
@@ -36,6 +36,27 @@ fn group<K: Hash + Eq, V>(rows: Vec<V>, key: impl Fn(&V) -> K) -> HashMap<K, Vec
         map.entry(key(&row)).or_default().push(row);
     }
     map
+}
+
+/// `(kind = k AND id IN (…)) OR …` for keys of several kinds, so that a
+/// batch mixing citizens and enterprises is still one statement.
+fn by_kind<K, C>(keys: impl Iterator<Item = (K, String)>, kind_column: C, id_column: C) -> Condition
+where
+    K: Copy + Eq + Hash + Into<sea_orm::Value>,
+    C: ColumnTrait,
+{
+    let mut ids: HashMap<K, Vec<String>> = HashMap::new();
+    for (kind, id) in keys {
+        ids.entry(kind).or_default().push(id);
+    }
+    ids.into_iter()
+        .fold(Condition::any(), |condition, (kind, ids)| {
+            condition.add(
+                Condition::all()
+                    .add(kind_column.eq(kind))
+                    .add(id_column.is_in(ids)),
+            )
+        })
 }
 
 macro_rules! key_type {
@@ -220,28 +241,19 @@ impl Loader<RightsOfHolder> for Loaders {
         &self,
         keys: &[RightsOfHolder],
     ) -> LoadResult<RightsOfHolder, Vec<land_right::Model>> {
-        // One statement even when citizens and enterprises are mixed.
-        let mut condition = Condition::any();
-        for kind in [HolderKind::Citizen, HolderKind::Enterprise] {
-            let ids: Vec<String> = keys
-                .iter()
-                .filter(|k| k.0 == kind)
-                .map(|k| k.1.clone())
-                .collect();
-            if !ids.is_empty() {
-                condition = condition.add(
-                    Condition::all()
-                        .add(land_right::Column::HolderKind.eq(kind))
-                        .add(land_right::Column::HolderId.is_in(ids)),
-                );
-            }
-        }
+        let condition = by_kind(
+            keys.iter().map(|k| (k.0, k.1.clone())),
+            land_right::Column::HolderKind,
+            land_right::Column::HolderId,
+        );
         let rows = land_right::Entity::find()
             .filter(condition)
             .order_by_asc(land_right::Column::CertificateNumber)
             .all(&self.db)
             .await?;
-        Ok(group(rows, |r| RightsOfHolder(r.holder_kind, r.holder_id.clone())))
+        Ok(group(rows, |r| {
+            RightsOfHolder(r.holder_kind, r.holder_id.clone())
+        }))
     }
 }
 
@@ -277,7 +289,9 @@ impl Loader<EnterprisesRepresentedBy> for Loaders {
             .order_by_asc(enterprise::Column::Code)
             .all(&self.db)
             .await?;
-        Ok(group(rows, |r| EnterprisesRepresentedBy(r.legal_rep_id.clone())))
+        Ok(group(rows, |r| {
+            EnterprisesRepresentedBy(r.legal_rep_id.clone())
+        }))
     }
 }
 
@@ -295,7 +309,9 @@ impl Loader<MembersOfEnterprise> for Loaders {
             .order_by_asc(enterprise_member::Column::MemberId)
             .all(&self.db)
             .await?;
-        Ok(group(rows, |r| MembersOfEnterprise(r.enterprise_code.clone())))
+        Ok(group(rows, |r| {
+            MembersOfEnterprise(r.enterprise_code.clone())
+        }))
     }
 }
 
@@ -307,27 +323,19 @@ impl Loader<MembershipsOf> for Loaders {
         &self,
         keys: &[MembershipsOf],
     ) -> LoadResult<MembershipsOf, Vec<enterprise_member::Model>> {
-        let mut condition = Condition::any();
-        for kind in [MemberKind::Citizen, MemberKind::Enterprise] {
-            let ids: Vec<String> = keys
-                .iter()
-                .filter(|k| k.0 == kind)
-                .map(|k| k.1.clone())
-                .collect();
-            if !ids.is_empty() {
-                condition = condition.add(
-                    Condition::all()
-                        .add(enterprise_member::Column::MemberKind.eq(kind))
-                        .add(enterprise_member::Column::MemberId.is_in(ids)),
-                );
-            }
-        }
+        let condition = by_kind(
+            keys.iter().map(|k| (k.0, k.1.clone())),
+            enterprise_member::Column::MemberKind,
+            enterprise_member::Column::MemberId,
+        );
         let rows = enterprise_member::Entity::find()
             .filter(condition)
             .order_by_asc(enterprise_member::Column::EnterpriseCode)
             .all(&self.db)
             .await?;
-        Ok(group(rows, |r| MembershipsOf(r.member_kind, r.member_id.clone())))
+        Ok(group(rows, |r| {
+            MembershipsOf(r.member_kind, r.member_id.clone())
+        }))
     }
 }
 

@@ -134,8 +134,9 @@ pub async fn execute(
                     woken: woken.clone(),
                     task: cx.waker().clone(),
                 }));
-                if let Poll::Ready(response) =
-                    execution.as_mut().poll(&mut std::task::Context::from_waker(&waker))
+                if let Poll::Ready(response) = execution
+                    .as_mut()
+                    .poll(&mut std::task::Context::from_waker(&waker))
                 {
                     return Poll::Ready(response);
                 }

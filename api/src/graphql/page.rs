@@ -6,8 +6,8 @@
 //! 50 and may not exceed 500.
 
 use crate::error::ApiError;
-use async_graphql::connection::{Connection, CursorType, Edge};
 use async_graphql::OutputType;
+use async_graphql::connection::{Connection, CursorType, Edge};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -122,7 +122,10 @@ mod tests {
     #[test]
     fn page_size_defaults_and_is_capped() {
         assert_eq!(PageRequest::new(None, None, "x", 1).unwrap().first, 50);
-        assert_eq!(PageRequest::new(Some(500), None, "x", 1).unwrap().first, 500);
+        assert_eq!(
+            PageRequest::new(Some(500), None, "x", 1).unwrap().first,
+            500
+        );
         assert!(PageRequest::new(Some(501), None, "x", 1).is_err());
         assert!(PageRequest::new(Some(-1), None, "x", 1).is_err());
     }

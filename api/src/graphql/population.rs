@@ -113,7 +113,9 @@ impl Citizen {
     /// Place of origin (quê quán).
     #[graphql(guard = "Scope::PopulationReadPii")]
     async fn place_of_origin(&self) -> Option<Commune> {
-        reference().commune(&self.0.place_of_origin_commune).map(Commune)
+        reference()
+            .commune(&self.0.place_of_origin_commune)
+            .map(Commune)
     }
 
     /// Street address of permanent residence within the commune.
@@ -160,12 +162,17 @@ impl Citizen {
             .load_one(ChildrenOf(self.0.personal_id.clone()))
             .await
             .gql()?;
-        Ok(Some(rows.unwrap_or_default().into_iter().map(Citizen).collect()))
+        Ok(Some(
+            rows.unwrap_or_default().into_iter().map(Citizen).collect(),
+        ))
     }
 
     /// Land-use rights the citizen holds (any status), by certificate number.
     #[graphql(guard = "Scope::LandReadHolders")]
-    async fn land_rights(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<LandRight>>> {
+    async fn land_rights(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<LandRight>>> {
         let rows = loader(ctx)
             .load_one(RightsOfHolder(
                 HolderKind::Citizen,
@@ -173,17 +180,30 @@ impl Citizen {
             ))
             .await
             .gql()?;
-        Ok(Some(rows.unwrap_or_default().into_iter().map(LandRight).collect()))
+        Ok(Some(
+            rows.unwrap_or_default()
+                .into_iter()
+                .map(LandRight)
+                .collect(),
+        ))
     }
 
     /// Enterprises whose legal representative the citizen is (public register).
     #[graphql(guard = "Scope::EnterpriseRead")]
-    async fn enterprises(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Enterprise>>> {
+    async fn enterprises(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<Enterprise>>> {
         let rows = loader(ctx)
             .load_one(EnterprisesRepresentedBy(self.0.personal_id.clone()))
             .await
             .gql()?;
-        Ok(Some(rows.unwrap_or_default().into_iter().map(Enterprise).collect()))
+        Ok(Some(
+            rows.unwrap_or_default()
+                .into_iter()
+                .map(Enterprise)
+                .collect(),
+        ))
     }
 
     /// Enterprises in which the citizen is a member or shareholder.
@@ -199,11 +219,12 @@ impl Citizen {
             ))
             .await
             .gql()?;
-        Ok(Some(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(EnterpriseMember)
-            .collect()))
+        Ok(Some(
+            rows.unwrap_or_default()
+                .into_iter()
+                .map(EnterpriseMember)
+                .collect(),
+        ))
     }
 }
 
@@ -258,7 +279,9 @@ impl Household {
             .load_one(MembersOfHousehold(self.0.id))
             .await
             .gql()?;
-        Ok(Some(rows.unwrap_or_default().into_iter().map(Citizen).collect()))
+        Ok(Some(
+            rows.unwrap_or_default().into_iter().map(Citizen).collect(),
+        ))
     }
 }
 
@@ -332,22 +355,17 @@ pub async fn list_citizens(
     filter: &CitizenFilter,
     page: &PageRequest,
 ) -> Result<Vec<citizen::Model>, ApiError> {
-    let provinces = guard::listing_provinces(
+    let Some(mut query) = guard::restrict_listing(
+        citizen::Entity::find(),
         principal,
         filter.province_code.as_deref(),
         filter.commune_code.as_deref(),
-    )?;
-    let mut query = citizen::Entity::find();
-    match provinces {
-        guard::Provinces::All => {}
-        guard::Provinces::Only(codes) if codes.is_empty() => return Ok(vec![]),
-        guard::Provinces::Only(codes) => {
-            query = query.filter(citizen::Column::ResidenceProvince.is_in(codes));
-        }
-    }
-    if let Some(code) = &filter.commune_code {
-        query = query.filter(citizen::Column::ResidenceCommune.eq(code.as_str()));
-    }
+        citizen::Column::ResidenceProvince,
+        citizen::Column::ResidenceCommune,
+    )?
+    else {
+        return Ok(vec![]);
+    };
     if let Some(status) = filter.status {
         query = query.filter(citizen::Column::Status.eq(pop::CitizenStatus::from(status)));
     }
@@ -447,9 +465,7 @@ impl PopulationQuery {
         ctx: &Context<'_>,
         filter: Option<CitizenFilter>,
         #[graphql(desc = "Page size, 50 by default, at most 500.")] first: Option<i32>,
-        #[graphql(desc = "Cursor of the last citizen of the previous page.")] after: Option<
-            String,
-        >,
+        #[graphql(desc = "Cursor of the last citizen of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<Conn<Citizen>>> {
         let filter = filter.unwrap_or_default();
         let by_name = filter.name.is_some();
@@ -487,7 +503,12 @@ impl PopulationQuery {
             .parse()
             .ok()
             .filter(|n| *n > 0)
-            .ok_or_else(|| ApiError::BadUserInput(format!("household id must be a positive number, got {:?}", id.as_str())))
+            .ok_or_else(|| {
+                ApiError::BadUserInput(format!(
+                    "household id must be a positive number, got {:?}",
+                    id.as_str()
+                ))
+            })
             .gql()?;
         Ok(loader(ctx)
             .load_one(HouseholdById(id))
@@ -593,6 +614,12 @@ mod tests {
             ..input()
         };
         assert!(!verify(Some(&c), &deceased));
-        assert!(!verify(None, &VerifyCitizenInput { sex: Some(Sex::Male), ..input() }));
+        assert!(!verify(
+            None,
+            &VerifyCitizenInput {
+                sex: Some(Sex::Male),
+                ..input()
+            }
+        ));
     }
 }

@@ -61,6 +61,8 @@ pub struct SeedReport {
     pub parcels: u64,
     pub land_rights: u64,
     pub elapsed: Duration,
+    /// Time spent on each kind of row.
+    pub phases: Vec<(&'static str, Duration)>,
 }
 
 impl std::fmt::Display for SeedReport {
@@ -76,7 +78,11 @@ impl std::fmt::Display for SeedReport {
             self.land_rights,
             secs,
             self.citizens as f64 / secs.max(0.001)
-        )
+        )?;
+        for (phase, took) in &self.phases {
+            write!(f, "; {phase} {:.1} s", took.as_secs_f64())?;
+        }
+        Ok(())
     }
 }
 
@@ -113,14 +119,16 @@ pub async fn seed(
     let started = Instant::now();
     let mut generator = Generator::new(seed);
     let mut report = SeedReport::default();
-    let bar = progress(show_progress, size.citizens + size.enterprises + size.parcels);
+    let bar = progress(
+        show_progress,
+        size.citizens + size.enterprises + size.parcels,
+    );
 
     bar.set_message("citizens");
     while report.citizens < size.citizens {
         let mut households = Vec::new();
         let mut citizens = Vec::new();
-        while citizens.len() < 20_000 && report.citizens + (citizens.len() as u64) < size.citizens
-        {
+        while citizens.len() < 20_000 && report.citizens + (citizens.len() as u64) < size.citizens {
             let left = size.citizens - report.citizens - citizens.len() as u64;
             let (h, members) = generator.household(left);
             households.push(h);
@@ -135,6 +143,8 @@ pub async fn seed(
         txn.commit().await?;
     }
 
+    report.phases.push(("citizens", started.elapsed()));
+    let phase = Instant::now();
     bar.set_message("enterprises");
     while report.enterprises < size.enterprises {
         let count = (size.enterprises - report.enterprises).min(5_000);
@@ -154,6 +164,8 @@ pub async fn seed(
         bar.inc(count);
     }
 
+    report.phases.push(("enterprises", phase.elapsed()));
+    let phase = Instant::now();
     bar.set_message("parcels");
     while report.parcels < size.parcels {
         let count = (size.parcels - report.parcels).min(10_000);
@@ -171,6 +183,7 @@ pub async fn seed(
         txn.commit().await?;
         bar.inc(count);
     }
+    report.phases.push(("parcels", phase.elapsed()));
     bar.finish_and_clear();
     report.elapsed = started.elapsed();
     Ok(report)
@@ -311,7 +324,9 @@ impl Generator {
         };
         let deceased = (year < 1950 && self.rng.gen_bool(0.3)) || self.rng.gen_bool(0.01);
         let date_of_death = deceased.then(|| {
-            let year = self.rng.gen_range((year + 40).min(self.now_year)..=self.now_year);
+            let year = self
+                .rng
+                .gen_range((year + 40).min(self.now_year)..=self.now_year);
             self.date_in(year)
         });
         citizen::Model {
@@ -484,7 +499,10 @@ impl Generator {
             EnterpriseType::Partnership => ("Công ty Hợp danh", "Partnership"),
         };
         let name = format!("{prefix} {trade} {brand}");
-        let name_en = format!("{} {trade_en} {suffix_en}", text::fold(&brand).to_uppercase());
+        let name_en = format!(
+            "{} {trade_en} {suffix_en}",
+            text::fold(&brand).to_uppercase()
+        );
         let status = match self.rng.gen_range(0..100) {
             0..85 => EnterpriseStatus::Active,
             85..95 => EnterpriseStatus::Suspended,
@@ -530,12 +548,14 @@ impl Generator {
         let members = member_ids
             .into_iter()
             .zip(shares)
-            .map(|((member_kind, member_id), share_bp)| enterprise_member::Model {
-                enterprise_code: code.clone(),
-                member_kind,
-                member_id,
-                share_bp,
-            })
+            .map(
+                |((member_kind, member_id), share_bp)| enterprise_member::Model {
+                    enterprise_code: code.clone(),
+                    member_kind,
+                    member_id,
+                    share_bp,
+                },
+            )
             .collect();
 
         let mut vsics = vec![vsic];
@@ -666,8 +686,16 @@ impl Generator {
                 .filter(|s| self.people[*s as usize].adult_alive && self.rng.gen_bool(0.3));
             match couple {
                 Some(spouse) => {
-                    holders.push((HolderKind::Citizen, self.people[person as usize].id.clone(), 5_000));
-                    holders.push((HolderKind::Citizen, self.people[spouse as usize].id.clone(), 5_000));
+                    holders.push((
+                        HolderKind::Citizen,
+                        self.people[person as usize].id.clone(),
+                        5_000,
+                    ));
+                    holders.push((
+                        HolderKind::Citizen,
+                        self.people[spouse as usize].id.clone(),
+                        5_000,
+                    ));
                 }
                 None => holders.push((
                     HolderKind::Citizen,
@@ -749,9 +777,16 @@ mod tests {
         let mut seen = std::collections::HashSet::new();
         for c in &citizens {
             ids::check_personal_id_agrees(&c.personal_id, c.sex, c.date_of_birth).unwrap();
-            assert!(seen.insert(c.personal_id.clone()), "duplicate {}", c.personal_id);
+            assert!(
+                seen.insert(c.personal_id.clone()),
+                "duplicate {}",
+                c.personal_id
+            );
             assert_eq!(
-                reference().commune(&c.residence_commune).unwrap().province_code,
+                reference()
+                    .commune(&c.residence_commune)
+                    .unwrap()
+                    .province_code,
                 c.residence_province
             );
         }

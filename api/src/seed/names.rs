@@ -57,9 +57,12 @@ impl Names {
         }
         let ethnic_rows: Vec<Vec<&'static str>> = csv::rows(csv::ETHNIC_GROUPS).collect();
         let ethnic = ethnic_rows.iter().map(|r| r[0]).collect();
-        let ethnic_weights =
-            WeightedIndex::new(ethnic_rows.iter().map(|r| r[1].parse::<f64>().expect("share")))
-                .expect("weights");
+        let ethnic_weights = WeightedIndex::new(
+            ethnic_rows
+                .iter()
+                .map(|r| r[1].parse::<f64>().expect("share")),
+        )
+        .expect("weights");
         Names {
             family,
             family_weights: WeightedIndex::new(weights).expect("weights"),
@@ -108,9 +111,22 @@ const BRAND_WORDS: &[&str] = &[
 ];
 
 const STREETS: &[&str] = &[
-    "Lê Lợi", "Trần Hưng Đạo", "Nguyễn Trãi", "Hai Bà Trưng", "Lý Thường Kiệt", "Quang Trung",
-    "Hùng Vương", "Nguyễn Huệ", "Phan Chu Trinh", "Lê Duẩn", "Điện Biên Phủ", "Võ Thị Sáu",
-    "Nguyễn Văn Cừ", "Trường Chinh", "Bà Triệu", "Phạm Văn Đồng",
+    "Lê Lợi",
+    "Trần Hưng Đạo",
+    "Nguyễn Trãi",
+    "Hai Bà Trưng",
+    "Lý Thường Kiệt",
+    "Quang Trung",
+    "Hùng Vương",
+    "Nguyễn Huệ",
+    "Phan Chu Trinh",
+    "Lê Duẩn",
+    "Điện Biên Phủ",
+    "Võ Thị Sáu",
+    "Nguyễn Văn Cừ",
+    "Trường Chinh",
+    "Bà Triệu",
+    "Phạm Văn Đồng",
 ];
 
 /// A street address within a commune: a house number and street in a
