@@ -2,6 +2,7 @@
 //! `token` and `schema`. Every flag is also a `LIENTHONG_*` variable, and
 //! `--config FILE` reads such variables from a file.
 
+use crate::access::cache::AccessCache;
 use crate::auth::ScopeSet;
 use crate::auth::keys::SigningKeys;
 use crate::config::{Config, LogFormat, file_settings};
@@ -160,14 +161,16 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let keys = SigningKeys::load_or_create(&config.signing_key_path(), config.demo)?;
             let state = AppState {
                 schema: graphql::build_schema(),
+                cache: AccessCache::new(db.conn.clone()),
                 db,
                 keys: Arc::new(keys),
                 tokens: config.token_settings(),
+                token_ttl: config.token_ttl,
             };
-            let token =
+            let issued =
                 issue_agency_token(&state, &agency, requested, ttl.unwrap_or(config.token_ttl))
                     .await?;
-            println!("{token}");
+            println!("{}", issued.token);
         }
         Command::Schema => print!("{}", graphql::sdl()),
     }

@@ -92,6 +92,16 @@ impl From<crate::ids::IdError> for ApiError {
     }
 }
 
+/// A unique violation is a `CONFLICT`; any other database error is internal.
+pub fn conflict_on_unique(error: sea_orm::DbErr) -> ApiError {
+    match error.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(detail)) => {
+            ApiError::Conflict(format!("already exists: {detail}"))
+        }
+        _ => ApiError::internal(error),
+    }
+}
+
 /// `Result<T, ApiError>` → `async_graphql::Result<T>` with the error code.
 pub trait Gql<T> {
     fn gql(self) -> async_graphql::Result<T>;

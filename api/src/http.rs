@@ -1,19 +1,21 @@
 //! HTTP routes: GraphQL (with authentication at the edge), the GraphiQL
 //! playground and health.
 
+use crate::access::cache::AccessCache;
 use crate::auth::keys::SigningKeys;
 use crate::auth::token::{self, TokenSettings};
-use crate::auth::{Jurisdiction, Principal, ScopeSet};
+use crate::auth::{Principal, ScopeSet};
 use crate::db::Db;
-use crate::graphql::{self, LienthongSchema};
+use crate::graphql::{self, LienthongSchema, Services};
 use async_graphql_axum::GraphQLRequest;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use entities::access::{AgencyStatus, agency};
 use sea_orm::EntityTrait;
+use serde::Deserialize;
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -25,6 +27,21 @@ pub struct AppState {
     pub db: Db,
     pub keys: Arc<SigningKeys>,
     pub tokens: TokenSettings,
+    pub cache: Arc<AccessCache>,
+    /// Lifetime of tokens from `/oauth/token`, in seconds.
+    pub token_ttl: i64,
+}
+
+impl AppState {
+    fn services(&self) -> Services {
+        Services {
+            db: self.db.conn.clone(),
+            cache: self.cache.clone(),
+            revocation_retention: crate::access::revocation_retention(
+                self.token_ttl.max(12 * 3600),
+            ),
+        }
+    }
 }
 
 /// The router with its layers.
@@ -32,6 +49,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/graphql", get(playground).post(graphql_handler))
         .route("/healthz", get(healthz))
+        .route("/oauth/token", axum::routing::post(oauth_token))
+        .route("/.well-known/jwks.json", get(jwks))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -57,13 +76,15 @@ pub enum AuthError {
     UnknownAgency(String),
     #[error("agency {0} is suspended")]
     Suspended(String),
+    #[error("token {0} was revoked")]
+    Revoked(String),
     #[error("database: {0}")]
     Database(#[from] sea_orm::DbErr),
 }
 
 /// Turns the bearer token into a principal: a valid signature and claims,
-/// then the agency as it is now (registered, active), whose ceiling bounds
-/// the token's scopes and jurisdiction.
+/// a token not revoked, and the agency as it is now (registered, active),
+/// whose scopes and jurisdiction right now bound the token's.
 pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, AuthError> {
     let value = headers
         .get(header::AUTHORIZATION)
@@ -74,20 +95,19 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(AuthError::Malformed);
     }
-    let mut principal = token::verify(&state.keys, &state.tokens, token.trim())?;
-    let agency = agency::Entity::find_by_id(principal.agency.clone())
-        .one(&state.db.conn)
-        .await?
-        .ok_or_else(|| AuthError::UnknownAgency(principal.agency.clone()))?;
-    if agency.status != AgencyStatus::Active {
-        return Err(AuthError::Suspended(agency.code));
+    let claims = token::verify(&state.keys, &state.tokens, token.trim())?;
+    if state.cache.is_revoked(&claims.token_id) {
+        return Err(AuthError::Revoked(claims.token_id));
     }
-    let ceiling = ScopeSet::parse(&agency.scopes).unwrap_or_default();
-    principal.scopes = principal.scopes.intersect(ceiling);
-    let allowed = Jurisdiction::parse(&agency.jurisdiction)
-        .unwrap_or(Jurisdiction::Provinces(Default::default()));
-    principal.jurisdiction = principal.jurisdiction.intersect(&allowed);
-    Ok(principal)
+    let access = state
+        .cache
+        .access(&claims.agency)
+        .await?
+        .ok_or_else(|| AuthError::UnknownAgency(claims.agency.clone()))?;
+    if access.status != AgencyStatus::Active {
+        return Err(AuthError::Suspended(claims.agency));
+    }
+    Ok(Principal::narrowed(claims, &access))
 }
 
 fn unauthorized(error: &AuthError) -> Response {
@@ -138,7 +158,7 @@ async fn graphql_handler(
         &state.schema,
         request.into_inner(),
         principal,
-        state.db.conn.clone(),
+        &state.services(),
     )
     .await;
     let content_type = match headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
@@ -149,6 +169,165 @@ async fn graphql_handler(
     };
     let body = serde_json::to_vec(&response).unwrap_or_else(|_| b"{}".to_vec());
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// The JSON Web Key Set: the public key that verifies the hub's tokens.
+async fn jwks(State(state): State<AppState>) -> Response {
+    let body = serde_json::json!({ "keys": [{
+        "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA",
+        "kid": state.keys.kid, "x": state.keys.public_x,
+    }] });
+    ([(header::CACHE_CONTROL, "public, max-age=300")], Json(body)).into_response()
+}
+
+/// The form of a client-credentials token request (RFC 6749 §4.4).
+#[derive(Deserialize)]
+pub struct TokenForm {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    scope: Option<String>,
+}
+
+fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+    let mut response = (
+        status,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(serde_json::json!({ "error": error, "error_description": description })),
+    )
+        .into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"lienthong\""),
+        );
+    }
+    response
+}
+
+/// Client id and secret from HTTP Basic, if given.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
+/// `POST /oauth/token`: the client-credentials grant. The token carries the
+/// scopes the agency holds now (or the asked-for subset of them).
+async fn oauth_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<TokenForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "send application/x-www-form-urlencoded with grant_type=client_credentials",
+        );
+    };
+    match form.grant_type.as_deref() {
+        Some("client_credentials") => {}
+        Some(_) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "only client_credentials is supported",
+            );
+        }
+        None => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "grant_type is required",
+            );
+        }
+    }
+    let (client_id, client_secret) = match (
+        basic_credentials(&headers),
+        form.client_id,
+        form.client_secret,
+    ) {
+        (Some(basic), None, None) => basic,
+        (None, Some(id), Some(secret)) => (id, secret),
+        (Some(_), _, _) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "give the client credentials once: HTTP Basic or the form, not both",
+            );
+        }
+        _ => {
+            return oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client authentication failed",
+            );
+        }
+    };
+    let agency = match agency::Entity::find_by_id(client_id.clone())
+        .one(&state.db.conn)
+        .await
+    {
+        Ok(agency) => agency,
+        Err(error) => {
+            tracing::error!(%error, "token endpoint: database");
+            return oauth_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "try again",
+            );
+        }
+    };
+    let verified = match agency.as_ref().and_then(|a| a.client_secret_hash.clone()) {
+        Some(hash) => crate::access::secret::verify_blocking(client_secret, hash).await,
+        None => false,
+    };
+    let Some(agency) = agency.filter(|a| verified && a.status == AgencyStatus::Active) else {
+        tracing::info!(client = %client_id, "token endpoint: client authentication failed");
+        return oauth_error(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            "client authentication failed",
+        );
+    };
+    let requested = match form.scope.as_deref().map(ScopeSet::parse).transpose() {
+        Ok(requested) => requested,
+        Err(message) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &message),
+    };
+    match crate::startup::issue_agency_token(&state, &agency.code, requested, state.token_ttl).await
+    {
+        Ok(issued) => (
+            [(header::CACHE_CONTROL, "no-store")],
+            Json(serde_json::json!({
+                "access_token": issued.token,
+                "token_type": "Bearer",
+                "expires_in": state.token_ttl,
+                "scope": issued.scopes.to_string(),
+            })),
+        )
+            .into_response(),
+        Err(crate::startup::IssueError::Scope(message)) => {
+            oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &message)
+        }
+        Err(error) => {
+            tracing::error!(%error, "token endpoint");
+            oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client authentication failed",
+            )
+        }
+    }
 }
 
 async fn playground() -> Html<&'static str> {

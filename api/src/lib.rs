@@ -3,6 +3,7 @@
 //! Start at [`startup::Application`] (the server), [`cli`] (the commands)
 //! and [`graphql`] (the schema, one module per dataset).
 
+pub mod access;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -2,15 +2,16 @@
 //! loads demo data when asked and binds; `run_until_stopped` serves until
 //! Ctrl-C or SIGTERM. Tests build it on port 0.
 
+use crate::access::cache::AccessCache;
 use crate::auth::keys::SigningKeys;
-use crate::auth::{Scope, ScopeSet, token};
+use crate::auth::{Jurisdiction, Scope, ScopeSet, token};
 use crate::config::Config;
 use crate::db::{self, Db};
 use crate::graphql;
 use crate::http::{self, AppState};
 use crate::seed::{self, SeedSize};
-use anyhow::{Context, bail};
-use entities::access::{AgencyStatus, agency};
+use anyhow::Context;
+use entities::access::AgencyStatus;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -47,6 +48,14 @@ impl Application {
                 tracing::info!(%report, "loaded demo data");
             }
         }
+        let cache = AccessCache::new(db.conn.clone());
+        cache.load_revoked().await?;
+        if !config.is_sqlite() {
+            cache
+                .listen(&config.database_url)
+                .await
+                .context("listening for access changes on PostgreSQL")?;
+        }
         let keys = SigningKeys::load_or_create(&config.signing_key_path(), config.demo)?;
         let listener = TcpListener::bind(config.listen)
             .await
@@ -57,6 +66,8 @@ impl Application {
             db,
             keys: Arc::new(keys),
             tokens: config.token_settings(),
+            cache,
+            token_ttl: config.token_ttl,
         };
         Ok(Application {
             listener,
@@ -88,7 +99,11 @@ impl Application {
         requested: Option<ScopeSet>,
         ttl_seconds: i64,
     ) -> anyhow::Result<String> {
-        issue_agency_token(&self.state, agency_code, requested, ttl_seconds).await
+        Ok(
+            issue_agency_token(&self.state, agency_code, requested, ttl_seconds)
+                .await?
+                .token,
+        )
     }
 
     /// Prints the playground URL and ready tokens for the demo agencies.
@@ -100,10 +115,20 @@ impl Application {
         };
         println!("Lienthong is serving on http://{host}:{}", self.port);
         println!("  playground: http://{host}:{}/graphql", self.port);
+        const FEATURED: [&str; 5] = ["TTDLQG", "BCA", "BNNMT", "BTC", "UBND-68"];
         println!("Demo tokens (valid 12 hours; paste one into the playground's Headers):");
-        for code in ["TTDLQG", "BCA", "BNNMT", "BTC", "UBND-68"] {
+        for code in FEATURED {
             let token = self.issue_token(code, None, DEMO_TTL).await?;
             println!("\n  {code}:\n  {token}");
+        }
+        let secrets = seed::ensure_client_secrets(&self.state.db.conn, &FEATURED).await?;
+        if !secrets.is_empty() {
+            println!(
+                "\nClient secrets for POST /oauth/token (shown this once; only hashes are kept):"
+            );
+            for (code, secret) in secrets {
+                println!("  {code}: {secret}");
+            }
         }
         println!();
         Ok(())
@@ -118,43 +143,77 @@ impl Application {
     }
 }
 
-/// Issues a token for `agency_code` after checking it is registered and
-/// active and that `requested` is within its scopes.
+/// A signed token and the scopes it carries.
+pub struct Issued {
+    pub token: String,
+    pub scopes: ScopeSet,
+}
+
+/// Why a token was not issued.
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("agency {0} is not registered")]
+    UnknownAgency(String),
+    #[error("agency {0} is suspended")]
+    Suspended(String),
+    #[error("{0}")]
+    Scope(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Issues a token for a registered, active agency: the scopes it holds now
+/// (by right and by active grants), or the `requested` subset of them, and
+/// the union of its jurisdictions.
 pub async fn issue_agency_token(
     state: &AppState,
     agency_code: &str,
     requested: Option<ScopeSet>,
     ttl_seconds: i64,
-) -> anyhow::Result<String> {
-    let Some(agency) = agency::Entity::find_by_id(agency_code.to_owned())
-        .one(&state.db.conn)
-        .await?
-    else {
-        bail!("agency {agency_code} is not registered");
-    };
-    if agency.status != AgencyStatus::Active {
-        bail!("agency {agency_code} is suspended");
+) -> Result<Issued, IssueError> {
+    let access = state
+        .cache
+        .access(agency_code)
+        .await
+        .map_err(anyhow::Error::from)?
+        .ok_or_else(|| IssueError::UnknownAgency(agency_code.to_owned()))?;
+    if access.status != AgencyStatus::Active {
+        return Err(IssueError::Suspended(agency_code.to_owned()));
     }
-    let ceiling = ScopeSet::parse(&agency.scopes).map_err(anyhow::Error::msg)?;
-    let scopes = requested.unwrap_or(ceiling);
-    if !scopes.is_subset(ceiling) {
+    let scopes = requested.unwrap_or(access.scopes);
+    if !scopes.is_subset(access.scopes) {
         let extra: Vec<&str> = scopes
             .iter()
-            .filter(|s| !ceiling.contains(*s))
+            .filter(|s| !access.scopes.contains(*s))
             .map(Scope::as_str)
             .collect();
-        bail!("agency {agency_code} may not have {}", extra.join(" "));
+        return Err(IssueError::Scope(format!(
+            "{agency_code} holds no grant for {}",
+            extra.join(" ")
+        )));
     }
-    let jurisdiction =
-        crate::auth::Jurisdiction::parse(&agency.jurisdiction).map_err(anyhow::Error::msg)?;
-    token::issue(
+    let jurisdiction = access
+        .jurisdictions
+        .values()
+        .fold(None::<Jurisdiction>, |acc, j| {
+            Some(acc.map_or_else(|| j.clone(), |a| crate::access::union(&a, j)))
+        })
+        .unwrap_or(Jurisdiction::Provinces(Default::default()));
+    let jurisdiction = match jurisdiction {
+        // A token must name somewhere; an agency without any grant gets its
+        // own scopes only (e.g. the hub), which no listing uses.
+        Jurisdiction::Provinces(codes) if codes.is_empty() => Jurisdiction::National,
+        j => j,
+    };
+    let token = token::issue(
         &state.keys,
         &state.tokens,
         agency_code,
         scopes,
         &jurisdiction,
         ttl_seconds,
-    )
+    )?;
+    Ok(Issued { token, scopes })
 }
 
 async fn shutdown_signal() {

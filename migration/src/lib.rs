@@ -11,6 +11,7 @@ mod m20251122_000002_create_population;
 mod m20251122_000003_create_enterprise;
 mod m20251122_000004_create_land;
 mod m20251122_000005_create_agency;
+mod m20251122_000006_create_access_grants;
 pub mod reference;
 
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251122_000003_create_enterprise::Migration),
             Box::new(m20251122_000004_create_land::Migration),
             Box::new(m20251122_000005_create_agency::Migration),
+            Box::new(m20251122_000006_create_access_grants::Migration),
         ]
     }
 }

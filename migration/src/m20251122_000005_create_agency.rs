@@ -12,8 +12,6 @@ enum Agency {
     Kind,
     ProvinceCode,
     Owns,
-    Scopes,
-    Jurisdiction,
     Status,
     ClientSecretHash,
     CreatedAt,
@@ -31,8 +29,6 @@ impl MigrationTrait for Migration {
                     .col(string_len(Agency::Kind, 10))
                     .col(string_len_null(Agency::ProvinceCode, 2))
                     .col(string(Agency::Owns))
-                    .col(text(Agency::Scopes))
-                    .col(text(Agency::Jurisdiction))
                     .col(string_len(Agency::Status, 10))
                     .col(string_null(Agency::ClientSecretHash))
                     .col(timestamp_with_time_zone(Agency::CreatedAt))

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 
-const ME: &str = "{ me { agencyCode scopes jurisdiction } }";
+const ME: &str = "{ me { agencyCode scopes jurisdictions { dataset provinces } } }";
 
 async fn assert_refused(app: &crate::helpers::TestApp, token: Option<&str>, why: &str) {
     let (status, headers, body) = app.post_graphql(token, ME, json!({})).await.unwrap();
@@ -154,9 +154,34 @@ async fn unknown_and_suspended_agencies_are_refused() -> anyhow::Result<()> {
 
     let token = app.token("UBND-01").await?;
     app.graphql_with(&token, ME, json!({})).await?;
-    app.sql("UPDATE agency SET status = 'SUSPENDED' WHERE code = 'UBND-01'")
+    let suspend = "mutation ($status: AgencyStatus!) { setAgencyStatus(code: \"UBND-01\", status: $status) { status } }";
+    let body = app
+        .graphql_as("TTDLQG", suspend, json!({ "status": "SUSPENDED" }))
         .await?;
+    assert_eq!(body["data"]["setAgencyStatus"]["status"], "SUSPENDED");
     assert_refused(&app, Some(&token), "suspended agency").await;
+    app.graphql_as("TTDLQG", suspend, json!({ "status": "ACTIVE" }))
+        .await?;
+    app.graphql_with(&token, ME, json!({})).await?;
+
+    // An agency removed from the register (out of band, before the hub had
+    // seen it) with a token still unexpired.
+    let mut c = claims(&app);
+    c["sub"] = json!("UBND-04");
+    c["jurisdiction"] = json!("04");
+    let token = signed(&app, &c);
+    app.sql("DELETE FROM access_grant WHERE grantee = 'UBND-04'")
+        .await?;
+    app.sql("DELETE FROM agency WHERE code = 'UBND-04'").await?;
+    assert_refused(&app, Some(&token), "deleted agency").await;
+
+    // A revoked token, refused on its very next use.
+    let token = app.token("UBND-79").await?;
+    let body = app
+        .graphql_with(&token, "mutation { revokeToken { tokenId } }", json!({}))
+        .await?;
+    assert!(body["data"]["revokeToken"]["tokenId"].is_string(), "{body}");
+    assert_refused(&app, Some(&token), "revoked token").await;
     Ok(())
 }
 
@@ -170,7 +195,14 @@ async fn token_scopes_are_bounded_by_the_agency() -> anyhow::Result<()> {
     c["jurisdiction"] = json!("*");
     let body = app.graphql_with(&signed(&app, &c), ME, json!({})).await?;
     assert_eq!(body["data"]["me"]["scopes"], json!(["population:read"]));
-    assert_eq!(body["data"]["me"]["jurisdiction"], json!(["68"]));
+    let population = body["data"]["me"]["jurisdictions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["dataset"] == "POPULATION")
+        .unwrap()
+        .clone();
+    assert_eq!(population["provinces"], json!(["68"]));
     Ok(())
 }
 

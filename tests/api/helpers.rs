@@ -6,7 +6,7 @@
 use api::auth::ScopeSet;
 use api::config::{Config, LogFormat};
 use api::startup::Application;
-use entities::access::{AgencyKind, AgencyStatus, agency};
+use entities::access::{AgencyKind, AgencyStatus, Dataset, access_grant, agency};
 use sea_orm::{ConnectionTrait, Database, EntityTrait, IntoActiveModel, Statement};
 use serde_json::{Value, json};
 use std::sync::Once;
@@ -149,13 +149,21 @@ pub async fn spawn_app() -> anyhow::Result<TestApp> {
 impl TestApp {
     /// A token for a demo agency with all its scopes.
     pub async fn token(&self, agency: &str) -> anyhow::Result<String> {
-        api::startup::issue_agency_token(&self.issuer.state, agency, None, 600).await
+        Ok(
+            api::startup::issue_agency_token(&self.issuer.state, agency, None, 600)
+                .await?
+                .token,
+        )
     }
 
     /// A token for a demo agency with only `scopes`.
     pub async fn token_with(&self, agency: &str, scopes: &str) -> anyhow::Result<String> {
         let scopes = ScopeSet::parse(scopes).map_err(anyhow::Error::msg)?;
-        api::startup::issue_agency_token(&self.issuer.state, agency, Some(scopes), 600).await
+        Ok(
+            api::startup::issue_agency_token(&self.issuer.state, agency, Some(scopes), 600)
+                .await?
+                .token,
+        )
     }
 
     /// The signing keys and token settings, to forge tokens in tests.
@@ -214,28 +222,66 @@ impl TestApp {
         Ok(body)
     }
 
-    /// Registers an extra agency directly in the database.
+    /// Registers an extra agency directly in the database, with grants from
+    /// each dataset's owner for `scopes` over `jurisdiction`.
     pub async fn add_agency(
         &self,
         code: &str,
         scopes: &str,
         jurisdiction: &str,
     ) -> anyhow::Result<()> {
-        let row = agency::Model {
-            code: code.into(),
-            name: format!("Test agency {code}"),
-            kind: AgencyKind::Ministry,
-            province_code: None,
-            owns: String::new(),
-            scopes: scopes.into(),
-            jurisdiction: jurisdiction.into(),
-            status: AgencyStatus::Active,
-            client_secret_hash: None,
-            created_at: chrono::Utc::now(),
-        };
-        agency::Entity::insert(row.into_active_model())
+        let now = chrono::Utc::now();
+        agency::Entity::insert(
+            agency::Model {
+                code: code.into(),
+                name: format!("Test agency {code}"),
+                kind: AgencyKind::Ministry,
+                province_code: None,
+                owns: String::new(),
+                status: AgencyStatus::Active,
+                client_secret_hash: None,
+                created_at: now,
+            }
+            .into_active_model(),
+        )
+        .exec(&self.app_db.conn)
+        .await?;
+        let set = ScopeSet::parse(scopes).map_err(anyhow::Error::msg)?;
+        for (dataset, owner) in [
+            (Dataset::Population, "BCA"),
+            (Dataset::Land, "BNNMT"),
+            (Dataset::Enterprise, "BTC"),
+        ] {
+            let granted: Vec<&str> = set
+                .iter()
+                .filter(|s| api::access::dataset_of(*s) == Some(dataset))
+                .map(|s| s.as_str())
+                .collect();
+            if granted.is_empty() {
+                continue;
+            }
+            access_grant::Entity::insert(
+                access_grant::Model {
+                    id: uuid::Uuid::new_v4().to_string(),
+                    dataset,
+                    grantee: code.into(),
+                    scopes: granted.join(" "),
+                    jurisdiction: jurisdiction.into(),
+                    purpose: "tests".into(),
+                    legal_basis: "tests".into(),
+                    requires_purpose: false,
+                    valid_from: now,
+                    valid_until: None,
+                    granted_by: owner.into(),
+                    granted_at: now,
+                    revoked_at: None,
+                    revoke_reason: None,
+                }
+                .into_active_model(),
+            )
             .exec(&self.app_db.conn)
             .await?;
+        }
         Ok(())
     }
 

@@ -8,7 +8,8 @@
 pub mod keys;
 pub mod token;
 
-use std::collections::BTreeSet;
+use entities::access::Dataset;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// One access scope, `<dataset>:<action>[:<qualifier>]` (DESIGN.md).
@@ -195,14 +196,27 @@ impl fmt::Display for Jurisdiction {
     }
 }
 
-/// The authenticated caller of one request.
+/// What a verified token says: who, which scopes, where, until when.
 #[derive(Clone, Debug)]
-pub struct Principal {
+pub struct TokenClaims {
     /// The agency code (`sub`).
     pub agency: String,
     pub scopes: ScopeSet,
     pub jurisdiction: Jurisdiction,
-    /// The token's id (`jti`) and expiry, for revocation and `me`.
+    /// The token's id (`jti`), for revocation.
+    pub token_id: String,
+    pub expires_at: i64,
+}
+
+/// The authenticated caller of one request: what the token says, narrowed
+/// to what the agency holds right now.
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub agency: String,
+    /// Scopes in the token and held now (by right or by an active grant).
+    pub scopes: ScopeSet,
+    /// Where the caller may list and count, per dataset.
+    pub jurisdictions: BTreeMap<Dataset, Jurisdiction>,
     pub token_id: String,
     pub expires_at: i64,
 }
@@ -210,6 +224,30 @@ pub struct Principal {
 impl Principal {
     pub fn has(&self, scope: Scope) -> bool {
         self.scopes.contains(scope)
+    }
+
+    /// The caller's jurisdiction over a dataset (no province if none).
+    pub fn jurisdiction(&self, dataset: Dataset) -> Jurisdiction {
+        self.jurisdictions
+            .get(&dataset)
+            .cloned()
+            .unwrap_or_else(|| Jurisdiction::Provinces(BTreeSet::new()))
+    }
+
+    /// A principal for `claims` given the agency's access now.
+    pub fn narrowed(claims: TokenClaims, access: &crate::access::Access) -> Principal {
+        let jurisdictions = access
+            .jurisdictions
+            .iter()
+            .map(|(dataset, j)| (*dataset, j.intersect(&claims.jurisdiction)))
+            .collect();
+        Principal {
+            agency: claims.agency,
+            scopes: claims.scopes.intersect(access.scopes),
+            jurisdictions,
+            token_id: claims.token_id,
+            expires_at: claims.expires_at,
+        }
     }
 }
 

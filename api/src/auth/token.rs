@@ -6,7 +6,7 @@
 //! but wrong in any way is refused, never treated as absent.
 
 use super::keys::SigningKeys;
-use super::{Jurisdiction, Principal, ScopeSet};
+use super::{Jurisdiction, ScopeSet, TokenClaims};
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
 
@@ -74,13 +74,13 @@ pub enum TokenError {
     Claims(String),
 }
 
-/// Verifies a token and returns the principal it names. The agency's
-/// current state (suspended, deleted) is checked by the caller.
+/// Verifies a token and returns what it claims. The agency's current state
+/// (suspended, deleted, its grants) is checked by the caller.
 pub fn verify(
     keys: &SigningKeys,
     settings: &TokenSettings,
     token: &str,
-) -> Result<Principal, TokenError> {
+) -> Result<TokenClaims, TokenError> {
     let header = jsonwebtoken::decode_header(token).map_err(TokenError::Header)?;
     if header.kid.as_deref() != Some(keys.kid.as_str()) {
         return Err(TokenError::UnknownKey(header.kid));
@@ -97,7 +97,7 @@ pub fn verify(
     if claims.sub.is_empty() || claims.jti.is_empty() {
         return Err(TokenError::Claims("empty sub or jti".into()));
     }
-    Ok(Principal {
+    Ok(TokenClaims {
         scopes: ScopeSet::parse(&claims.scope).map_err(TokenError::Claims)?,
         jurisdiction: Jurisdiction::parse(&claims.jurisdiction).map_err(TokenError::Claims)?,
         agency: claims.sub,

@@ -331,6 +331,7 @@ pub async fn list_enterprises(
     let Some(mut query) = guard::restrict_listing(
         enterprise::Entity::find(),
         principal,
+        entities::access::Dataset::Enterprise,
         filter.province_code.as_deref(),
         filter.commune_code.as_deref(),
         enterprise::Column::HeadOfficeProvince,

@@ -10,6 +10,7 @@ use crate::error::ApiError;
 use crate::ids;
 use crate::refdata::reference;
 use async_graphql::{Context, Guard};
+use entities::access::Dataset;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
 impl Guard for Scope {
@@ -38,6 +39,7 @@ pub enum Provinces {
 /// "all of my jurisdiction".
 pub fn listing_provinces(
     principal: &Principal,
+    dataset: Dataset,
     province: Option<&str>,
     commune: Option<&str>,
 ) -> Result<Provinces, ApiError> {
@@ -58,11 +60,12 @@ pub fn listing_provinces(
         }
         wanted = Some(commune_province.to_owned());
     }
-    match (wanted, &principal.jurisdiction) {
+    let jurisdiction = principal.jurisdiction(dataset);
+    match (wanted, &jurisdiction) {
         (Some(code), jurisdiction) if jurisdiction.allows(&code) => Ok(Provinces::Only(vec![code])),
         (Some(code), _) => Err(ApiError::OutsideJurisdiction(format!(
-            "province {code} is outside the jurisdiction of {} ({})",
-            principal.agency, principal.jurisdiction
+            "province {code} is outside the jurisdiction of {} over {dataset:?} ({jurisdiction})",
+            principal.agency
         ))),
         (None, Jurisdiction::National) => Ok(Provinces::All),
         (None, Jurisdiction::Provinces(codes)) => {
@@ -77,12 +80,13 @@ pub fn listing_provinces(
 pub fn restrict_listing<E: EntityTrait>(
     query: Select<E>,
     principal: &Principal,
+    dataset: Dataset,
     province: Option<&str>,
     commune: Option<&str>,
     province_column: E::Column,
     commune_column: E::Column,
 ) -> Result<Option<Select<E>>, ApiError> {
-    let query = match listing_provinces(principal, province, commune)? {
+    let query = match listing_provinces(principal, dataset, province, commune)? {
         Provinces::All => query,
         Provinces::Only(codes) if codes.is_empty() => return Ok(None),
         Provinces::Only(codes) => query.filter(province_column.is_in(codes)),
@@ -102,7 +106,12 @@ mod tests {
         Principal {
             agency: "UBND-68".into(),
             scopes: ScopeSet::default(),
-            jurisdiction: Jurisdiction::parse(jurisdiction).unwrap(),
+            jurisdictions: [(
+                Dataset::Population,
+                Jurisdiction::parse(jurisdiction).unwrap(),
+            )]
+            .into_iter()
+            .collect(),
             token_id: "t".into(),
             expires_at: 0,
         }
@@ -112,18 +121,18 @@ mod tests {
     fn a_province_lists_only_its_own_rows() {
         let p = principal("68");
         assert_eq!(
-            listing_provinces(&p, None, None).unwrap(),
+            listing_provinces(&p, Dataset::Population, None, None).unwrap(),
             Provinces::Only(vec!["68".into()])
         );
         assert_eq!(
-            listing_provinces(&p, Some("68"), None).unwrap(),
+            listing_provinces(&p, Dataset::Population, Some("68"), None).unwrap(),
             Provinces::Only(vec!["68".into()])
         );
-        let refused = listing_provinces(&p, Some("01"), None).unwrap_err();
+        let refused = listing_provinces(&p, Dataset::Population, Some("01"), None).unwrap_err();
         assert_eq!(refused.code(), "FORBIDDEN");
         // A commune of Hà Nội is outside Lâm Đồng's jurisdiction too.
         assert_eq!(
-            listing_provinces(&p, None, Some("00004"))
+            listing_provinces(&p, Dataset::Population, None, Some("00004"))
                 .unwrap_err()
                 .code(),
             "FORBIDDEN"
@@ -133,19 +142,24 @@ mod tests {
     #[test]
     fn national_callers_list_everywhere_and_filters_are_checked() {
         let p = principal("*");
-        assert_eq!(listing_provinces(&p, None, None).unwrap(), Provinces::All);
         assert_eq!(
-            listing_provinces(&p, None, Some("00004")).unwrap(),
+            listing_provinces(&p, Dataset::Population, None, None).unwrap(),
+            Provinces::All
+        );
+        assert_eq!(
+            listing_provinces(&p, Dataset::Population, None, Some("00004")).unwrap(),
             Provinces::Only(vec!["01".into()])
         );
         assert_eq!(
-            listing_provinces(&p, Some("68"), Some("00004"))
+            listing_provinces(&p, Dataset::Population, Some("68"), Some("00004"))
                 .unwrap_err()
                 .code(),
             "BAD_USER_INPUT"
         );
         assert_eq!(
-            listing_provinces(&p, Some("99"), None).unwrap_err().code(),
+            listing_provinces(&p, Dataset::Population, Some("99"), None)
+                .unwrap_err()
+                .code(),
             "BAD_USER_INPUT"
         );
     }

@@ -235,6 +235,7 @@ pub async fn list_parcels(
     let Some(mut query) = guard::restrict_listing(
         land_parcel::Entity::find(),
         principal,
+        entities::access::Dataset::Land,
         filter.province_code.as_deref(),
         filter.commune_code.as_deref(),
         land_parcel::Column::ProvinceCode,

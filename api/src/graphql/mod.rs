@@ -46,7 +46,7 @@ pub mod population;
 
 use crate::auth::Principal;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, EmptyMutation, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
 use loaders::Loaders;
 use sea_orm::DatabaseConnection;
 
@@ -60,21 +60,38 @@ pub struct QueryRoot(
     enterprise::EnterpriseQuery,
 );
 
-pub type LienthongSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+/// The mutation root: every dataset's mutations, merged.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(access::AccessMutation);
+
+pub type LienthongSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Builds the schema. Pure: safe to call without a database.
 pub fn build_schema() -> LienthongSchema {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .extension(crate::error::ErrorCodes)
-        .disable_suggestions()
-        .limit_depth(16)
-        .limit_complexity(20_000)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .extension(crate::error::ErrorCodes)
+    .disable_suggestions()
+    .limit_depth(16)
+    .limit_complexity(20_000)
+    .finish()
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
     build_schema().sdl()
+}
+
+/// What resolvers need besides the principal: the database, the access
+/// cache, and settings.
+#[derive(Clone)]
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub cache: std::sync::Arc<crate::access::cache::AccessCache>,
+    pub revocation_retention: chrono::Duration,
 }
 
 /// Executes one authenticated request.
@@ -90,8 +107,9 @@ pub async fn execute(
     schema: &LienthongSchema,
     request: async_graphql::Request,
     principal: Principal,
-    db: DatabaseConnection,
+    services: &Services,
 ) -> async_graphql::Response {
+    let db = services.db.clone();
     use futures::StreamExt;
     use futures::future::BoxFuture;
     use futures::stream::FuturesUnordered;
@@ -123,7 +141,12 @@ pub async fn execute(
     })
     .delay(std::time::Duration::ZERO)
     .max_batch_size(1000);
-    let request = request.data(principal).data(loader).data(db);
+    let request = request
+        .data(principal)
+        .data(loader)
+        .data(db)
+        .data(services.cache.clone())
+        .data(access::RevocationRetention(services.revocation_retention));
     let mut execution = std::pin::pin!(schema.execute(request));
     let mut batches = FuturesUnordered::new();
     let woken = Arc::new(AtomicBool::new(true));

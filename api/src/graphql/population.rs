@@ -358,6 +358,7 @@ pub async fn list_citizens(
     let Some(mut query) = guard::restrict_listing(
         citizen::Entity::find(),
         principal,
+        entities::access::Dataset::Population,
         filter.province_code.as_deref(),
         filter.commune_code.as_deref(),
         citizen::Column::ResidenceProvince,

@@ -1,12 +1,14 @@
-//! The demo agencies of DESIGN.md: the hub operator, the three data owners
-//! and the people's committee of each of the 34 provinces.
+//! The demo agencies of DESIGN.md (the hub operator, the three data owners,
+//! the people's committee of each of the 34 provinces) and the grants the
+//! owners give them, so that each agency's scopes are backed by real grants.
 
-use crate::auth::{Jurisdiction, ScopeSet};
 use crate::refdata::reference;
-use entities::access::{AgencyKind, AgencyStatus, agency};
-use sea_orm::{DatabaseConnection, EntityTrait, sea_query::OnConflict};
+use chrono::Utc;
+use entities::access::{AgencyKind, AgencyStatus, Dataset, access_grant, agency};
+use sea_orm::{DatabaseConnection, EntityTrait, IntoActiveModel, TransactionTrait};
+use std::collections::HashSet;
 
-/// A demo agency: who it is, what it owns, the most it may be given.
+/// A demo agency.
 #[derive(Debug, Clone)]
 pub struct DemoAgency {
     pub code: String,
@@ -14,18 +16,27 @@ pub struct DemoAgency {
     pub kind: AgencyKind,
     pub province_code: Option<String>,
     pub owns: &'static str,
-    pub scopes: ScopeSet,
-    pub jurisdiction: Jurisdiction,
 }
 
-fn scopes(text: &str) -> ScopeSet {
-    ScopeSet::parse(text).expect("demo scopes are valid")
+/// A demo grant: `granter` (the dataset's owner) to `grantee`.
+#[derive(Debug, Clone)]
+pub struct DemoGrant {
+    pub dataset: Dataset,
+    pub granter: &'static str,
+    pub grantee: String,
+    pub scopes: &'static str,
+    pub jurisdiction: String,
 }
 
-/// The demo agencies, hub and ministries first, then the provinces in code
-/// order.
+/// The demo agencies, hub and ministries first, then the provinces.
 pub fn demo_agencies() -> Vec<DemoAgency> {
-    let national = Jurisdiction::National;
+    let ministry = |code: &str, name: &str, owns| DemoAgency {
+        code: code.into(),
+        name: name.into(),
+        kind: AgencyKind::Ministry,
+        province_code: None,
+        owns,
+    };
     let mut list = vec![
         DemoAgency {
             code: "TTDLQG".into(),
@@ -33,42 +44,10 @@ pub fn demo_agencies() -> Vec<DemoAgency> {
             kind: AgencyKind::Hub,
             province_code: None,
             owns: "",
-            scopes: scopes("hub:admin"),
-            jurisdiction: national.clone(),
         },
-        DemoAgency {
-            code: "BCA".into(),
-            name: "Bộ Công an".into(),
-            kind: AgencyKind::Ministry,
-            province_code: None,
-            owns: "POPULATION",
-            scopes: scopes(
-                "population:read population:read:pii population:verify population:write grants:manage audit:read land:read enterprise:read",
-            ),
-            jurisdiction: national.clone(),
-        },
-        DemoAgency {
-            code: "BNNMT".into(),
-            name: "Bộ Nông nghiệp và Môi trường".into(),
-            kind: AgencyKind::Ministry,
-            province_code: None,
-            owns: "LAND",
-            scopes: scopes(
-                "land:read land:read:holders land:write grants:manage audit:read population:verify enterprise:read",
-            ),
-            jurisdiction: national.clone(),
-        },
-        DemoAgency {
-            code: "BTC".into(),
-            name: "Bộ Tài chính".into(),
-            kind: AgencyKind::Ministry,
-            province_code: None,
-            owns: "ENTERPRISE",
-            scopes: scopes(
-                "enterprise:read enterprise:read:members enterprise:write grants:manage audit:read population:read population:verify",
-            ),
-            jurisdiction: national,
-        },
+        ministry("BCA", "Bộ Công an", "POPULATION"),
+        ministry("BNNMT", "Bộ Nông nghiệp và Môi trường", "LAND"),
+        ministry("BTC", "Bộ Tài chính", "ENTERPRISE"),
     ];
     for province in reference().provinces.values() {
         list.push(DemoAgency {
@@ -77,43 +56,147 @@ pub fn demo_agencies() -> Vec<DemoAgency> {
             kind: AgencyKind::Province,
             province_code: Some(province.code.to_owned()),
             owns: "",
-            scopes: scopes(
-                "population:read population:read:pii population:verify land:read land:read:holders enterprise:read enterprise:read:members",
-            ),
-            jurisdiction: Jurisdiction::parse(province.code).expect("a province in force"),
         });
     }
     list
 }
 
-/// Creates the demo agencies that do not exist yet; existing ones are left
-/// as they are (an operator may have suspended one).
+/// The grants behind DESIGN.md's demo scopes.
+pub fn demo_grants() -> Vec<DemoGrant> {
+    let national = |dataset, granter, grantee: &str, scopes| DemoGrant {
+        dataset,
+        granter,
+        grantee: grantee.into(),
+        scopes,
+        jurisdiction: "*".into(),
+    };
+    let mut grants = vec![
+        national(Dataset::Land, "BNNMT", "BCA", "land:read"),
+        national(Dataset::Enterprise, "BTC", "BCA", "enterprise:read"),
+        national(Dataset::Population, "BCA", "BNNMT", "population:verify"),
+        national(Dataset::Enterprise, "BTC", "BNNMT", "enterprise:read"),
+        national(
+            Dataset::Population,
+            "BCA",
+            "BTC",
+            "population:read population:verify",
+        ),
+    ];
+    for province in reference().provinces.keys() {
+        let grantee = format!("UBND-{province}");
+        for (dataset, granter, scopes) in [
+            (
+                Dataset::Population,
+                "BCA",
+                "population:read population:read:pii population:verify",
+            ),
+            (Dataset::Land, "BNNMT", "land:read land:read:holders"),
+            (
+                Dataset::Enterprise,
+                "BTC",
+                "enterprise:read enterprise:read:members",
+            ),
+        ] {
+            grants.push(DemoGrant {
+                dataset,
+                granter,
+                grantee: grantee.clone(),
+                scopes,
+                jurisdiction: (*province).to_owned(),
+            });
+        }
+    }
+    grants
+}
+
+/// Creates the demo agencies that do not exist yet, with the grants they
+/// receive; existing agencies and grants are left as they are (an owner
+/// may have revoked one). Agencies get no client secret here: the demo
+/// banner gives secrets to the agencies it prints.
 pub async fn ensure_demo_agencies(db: &DatabaseConnection) -> anyhow::Result<()> {
-    let now = chrono::Utc::now();
-    let rows: Vec<agency::ActiveModel> = demo_agencies()
+    let existing: HashSet<String> = agency::Entity::find()
+        .all(db)
+        .await?
         .into_iter()
-        .map(|a| {
-            sea_orm::IntoActiveModel::into_active_model(agency::Model {
-                code: a.code,
-                name: a.name,
-                kind: a.kind,
-                province_code: a.province_code,
-                owns: a.owns.into(),
-                scopes: a.scopes.to_string(),
-                jurisdiction: a.jurisdiction.to_string(),
-                status: AgencyStatus::Active,
-                client_secret_hash: None,
-                created_at: now,
-            })
+        .map(|a| a.code)
+        .collect();
+    let now = Utc::now();
+    let new: Vec<DemoAgency> = demo_agencies()
+        .into_iter()
+        .filter(|a| !existing.contains(&a.code))
+        .collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    let created: HashSet<String> = new.iter().map(|a| a.code.clone()).collect();
+    let txn = db.begin().await?;
+    agency::Entity::insert_many(new.into_iter().map(|a| {
+        agency::Model {
+            code: a.code,
+            name: a.name,
+            kind: a.kind,
+            province_code: a.province_code,
+            owns: a.owns.into(),
+            status: AgencyStatus::Active,
+            client_secret_hash: None,
+            created_at: now,
+        }
+        .into_active_model()
+    }))
+    .exec_without_returning(&txn)
+    .await?;
+    let grants: Vec<_> = demo_grants()
+        .into_iter()
+        .filter(|g| created.contains(&g.grantee))
+        .map(|g| {
+            access_grant::Model {
+                id: uuid::Uuid::new_v4().to_string(),
+                dataset: g.dataset,
+                grantee: g.grantee,
+                scopes: g.scopes.into(),
+                jurisdiction: g.jurisdiction,
+                purpose: "Demo: administrative procedures and inter-agency verification".into(),
+                legal_basis: "Nghị định 47/2024/NĐ-CP (demo grant)".into(),
+                requires_purpose: false,
+                valid_from: now,
+                valid_until: None,
+                granted_by: g.granter.into(),
+                granted_at: now,
+                revoked_at: None,
+                revoke_reason: None,
+            }
+            .into_active_model()
         })
         .collect();
-    agency::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::column(agency::Column::Code)
-                .do_nothing()
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
+    if !grants.is_empty() {
+        access_grant::Entity::insert_many(grants)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
     Ok(())
+}
+
+/// Gives a client secret to each of `codes` that has none; returns the new
+/// secrets (shown once, stored only as hashes).
+pub async fn ensure_client_secrets(
+    db: &DatabaseConnection,
+    codes: &[&str],
+) -> anyhow::Result<Vec<(String, String)>> {
+    let mut issued = Vec::new();
+    for code in codes {
+        let Some(row) = agency::Entity::find_by_id((*code).to_owned())
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
+        if row.client_secret_hash.is_none() {
+            let (_, secret) = crate::access::service::rotate_client_secret(db, code)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            issued.push(((*code).to_owned(), secret));
+        }
+    }
+    Ok(issued)
 }

@@ -11,7 +11,9 @@
 mod agencies;
 mod names;
 
-pub use agencies::{DemoAgency, demo_agencies, ensure_demo_agencies};
+pub use agencies::{
+    DemoAgency, DemoGrant, demo_agencies, demo_grants, ensure_client_secrets, ensure_demo_agencies,
+};
 
 use crate::ids::{self, ParcelId};
 use crate::refdata::{Commune, reference};

@@ -13,10 +13,6 @@ pub struct Model {
     pub province_code: Option<String>,
     /// Datasets the agency owns, comma-separated (`POPULATION`).
     pub owns: String,
-    /// The most the agency may be given, space-separated scopes.
-    pub scopes: String,
-    /// `*` for national, else comma-separated province codes.
-    pub jurisdiction: String,
     pub status: AgencyStatus,
     pub client_secret_hash: Option<String>,
     pub created_at: DateTimeUtc,

@@ -1,6 +1,10 @@
-//! Who may use the hub: the registered agencies.
+//! Who may use the hub: the registered agencies, the grants the data
+//! owners gave them, their requests for access, and revoked tokens.
 
+pub mod access_grant;
+pub mod access_request;
 pub mod agency;
+pub mod revoked_token;
 
 use sea_orm::entity::prelude::*;
 
@@ -24,4 +28,28 @@ pub enum AgencyStatus {
     Active,
     #[sea_orm(string_value = "SUSPENDED")]
     Suspended,
+}
+
+/// A national dataset, with its owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(12))")]
+pub enum Dataset {
+    #[sea_orm(string_value = "POPULATION")]
+    Population,
+    #[sea_orm(string_value = "LAND")]
+    Land,
+    #[sea_orm(string_value = "ENTERPRISE")]
+    Enterprise,
+}
+
+/// Where an access request stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(10))")]
+pub enum RequestStatus {
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    #[sea_orm(string_value = "APPROVED")]
+    Approved,
+    #[sea_orm(string_value = "REJECTED")]
+    Rejected,
 }

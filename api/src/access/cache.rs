@@ -1,0 +1,208 @@
+//! Each agency's current access, in memory, dropped the moment it changes.
+//!
+//! A grant given or revoked, an agency suspended or a token revoked
+//! invalidates the cache of the node that made the change at once, and of
+//! every other node through PostgreSQL's LISTEN/NOTIFY (channel
+//! `lienthong_access`). A node that loses its listening connection may have
+//! missed notices, so it empties its cache. With SQLite there is one node
+//! and local invalidation is the whole story.
+
+use super::{Access, access_of};
+use chrono::Utc;
+use entities::access::{access_grant, agency, revoked_token};
+use sea_orm::sqlx::postgres::PgListener;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    Statement,
+};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// The NOTIFY channel.
+pub const CHANNEL: &str = "lienthong_access";
+
+/// A change that makes cached access stale.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// An agency's status or grants changed.
+    Agency(String),
+    /// A token was revoked.
+    Token(String),
+}
+
+impl Change {
+    fn payload(&self) -> String {
+        match self {
+            Change::Agency(code) => format!("agency:{code}"),
+            Change::Token(jti) => format!("token:{jti}"),
+        }
+    }
+
+    fn parse(payload: &str) -> Option<Change> {
+        match payload.split_once(':')? {
+            ("agency", code) => Some(Change::Agency(code.to_owned())),
+            ("token", jti) => Some(Change::Token(jti.to_owned())),
+            _ => None,
+        }
+    }
+}
+
+/// `None` caches "no such agency".
+type Entry = Option<Access>;
+
+/// The cache of one node.
+pub struct AccessCache {
+    db: DatabaseConnection,
+    agencies: RwLock<HashMap<String, Entry>>,
+    revoked: RwLock<HashSet<String>>,
+    /// Bumped by every invalidation, so that an answer loaded from the
+    /// database before a change is never cached after it.
+    generation: AtomicU64,
+}
+
+impl AccessCache {
+    pub fn new(db: DatabaseConnection) -> Arc<AccessCache> {
+        Arc::new(AccessCache {
+            db,
+            agencies: RwLock::default(),
+            revoked: RwLock::default(),
+            generation: AtomicU64::new(0),
+        })
+    }
+
+    /// The agency's access now; `None` if it is not registered.
+    pub async fn access(&self, code: &str) -> Result<Option<Access>, DbErr> {
+        let now = Utc::now();
+        if let Some(entry) = self.agencies.read().expect("lock").get(code) {
+            let fresh = entry
+                .as_ref()
+                .is_none_or(|a| a.valid_until.is_none_or(|until| until > now));
+            if fresh {
+                return Ok(entry.clone());
+            }
+        }
+        let generation = self.generation.load(Ordering::SeqCst);
+        let Some(row) = agency::Entity::find_by_id(code.to_owned())
+            .one(&self.db)
+            .await?
+        else {
+            self.store(code, None, generation);
+            return Ok(None);
+        };
+        let grants = access_grant::Entity::find()
+            .filter(access_grant::Column::Grantee.eq(code))
+            .filter(access_grant::Column::RevokedAt.is_null())
+            .all(&self.db)
+            .await?;
+        let access = access_of(&row, &grants, now);
+        self.store(code, Some(access.clone()), generation);
+        Ok(Some(access))
+    }
+
+    fn store(&self, code: &str, entry: Entry, generation: u64) {
+        let mut agencies = self.agencies.write().expect("lock");
+        if self.generation.load(Ordering::SeqCst) == generation {
+            agencies.insert(code.to_owned(), entry);
+        }
+    }
+
+    /// Whether a token id has been revoked.
+    pub fn is_revoked(&self, jti: &str) -> bool {
+        self.revoked.read().expect("lock").contains(jti)
+    }
+
+    /// Loads the revoked tokens that have not expired yet.
+    pub async fn load_revoked(&self) -> Result<(), DbErr> {
+        let rows = revoked_token::Entity::find()
+            .filter(revoked_token::Column::ExpiresAt.gt(Utc::now()))
+            .all(&self.db)
+            .await?;
+        let mut revoked = self.revoked.write().expect("lock");
+        revoked.extend(rows.into_iter().map(|r| r.jti));
+        Ok(())
+    }
+
+    /// Applies a change on this node.
+    pub fn apply(&self, change: &Change) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        match change {
+            Change::Agency(code) => {
+                self.agencies.write().expect("lock").remove(code);
+            }
+            Change::Token(jti) => {
+                self.revoked.write().expect("lock").insert(jti.clone());
+            }
+        }
+    }
+
+    /// Forgets everything (after notices may have been missed).
+    pub fn clear(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.agencies.write().expect("lock").clear();
+    }
+
+    /// Applies a change here and tells the other nodes. Call after the
+    /// change is committed.
+    pub async fn publish(&self, change: Change) -> Result<(), DbErr> {
+        self.apply(&change);
+        if self.db.get_database_backend() == DbBackend::Postgres {
+            self.db
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT pg_notify($1, $2)",
+                    [CHANNEL.into(), change.payload().into()],
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// On PostgreSQL, listens for other nodes' changes until the process
+    /// ends. Returns once listening, so that a node is never serving while
+    /// deaf to revocations.
+    pub async fn listen(self: &Arc<Self>, url: &str) -> anyhow::Result<()> {
+        let mut listener = PgListener::connect(url).await?;
+        listener.listen(CHANNEL).await?;
+        let cache = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                match listener.try_recv().await {
+                    Ok(Some(notice)) => match Change::parse(notice.payload()) {
+                        Some(change) => cache.apply(&change),
+                        None => cache.clear(),
+                    },
+                    Ok(None) => {
+                        // The connection dropped; the next call reconnects.
+                        tracing::warn!("lost the access notification connection");
+                        cache.clear();
+                        let _ = cache.load_revoked().await;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "access notifications failed; retrying");
+                        cache.clear();
+                        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                        let _ = cache.load_revoked().await;
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_round_trip_through_their_payload() {
+        for change in [
+            Change::Agency("UBND-68".into()),
+            Change::Token("abc-1".into()),
+        ] {
+            assert_eq!(Change::parse(&change.payload()), Some(change));
+        }
+        assert_eq!(Change::parse("nonsense"), None);
+    }
+}

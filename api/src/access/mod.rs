@@ -1,0 +1,445 @@
+//! Who may read what, now: the scopes an agency holds by right (its own
+//! datasets, the hub's administration) and by the grants that owners gave
+//! it, and the rules for giving, revoking and requesting grants.
+//!
+//! The rules are plain functions so that tests call them without GraphQL;
+//! `cache` keeps each agency's current access in memory and drops it the
+//! moment a grant, an agency or a token changes (on every node, through
+//! PostgreSQL's LISTEN/NOTIFY).
+
+pub mod cache;
+pub mod secret;
+pub mod service;
+
+use crate::auth::{Jurisdiction, Scope, ScopeSet};
+use crate::error::ApiError;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
+use entities::access::{AgencyKind, AgencyStatus, Dataset, access_grant, agency};
+use std::collections::BTreeMap;
+
+/// The dataset a scope reads or writes, if it belongs to one.
+pub fn dataset_of(scope: Scope) -> Option<Dataset> {
+    use Scope::*;
+    match scope {
+        PopulationVerify | PopulationRead | PopulationReadPii | PopulationWrite => {
+            Some(Dataset::Population)
+        }
+        LandRead | LandReadHolders | LandWrite => Some(Dataset::Land),
+        EnterpriseRead | EnterpriseReadMembers | EnterpriseWrite => Some(Dataset::Enterprise),
+        GrantsManage | AuditRead | HubAdmin => None,
+    }
+}
+
+/// The scopes an owner may grant on its dataset: every read scope, never
+/// writing (owners write their own data) nor administration.
+pub fn grantable(dataset: Dataset) -> ScopeSet {
+    use Scope::*;
+    match dataset {
+        Dataset::Population => [PopulationVerify, PopulationRead, PopulationReadPii]
+            .into_iter()
+            .collect(),
+        Dataset::Land => [LandRead, LandReadHolders].into_iter().collect(),
+        Dataset::Enterprise => [EnterpriseRead, EnterpriseReadMembers]
+            .into_iter()
+            .collect(),
+    }
+}
+
+/// The datasets an agency owns (`owns` is comma-separated).
+pub fn owned(agency: &agency::Model) -> Vec<Dataset> {
+    agency
+        .owns
+        .split(',')
+        .filter_map(|d| match d.trim() {
+            "POPULATION" => Some(Dataset::Population),
+            "LAND" => Some(Dataset::Land),
+            "ENTERPRISE" => Some(Dataset::Enterprise),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Scopes an agency holds by right: all of its own datasets, with
+/// `grants:manage` and `audit:read` on them; `hub:admin` for the hub.
+pub fn own_scopes(agency: &agency::Model) -> ScopeSet {
+    let mut scopes = ScopeSet::default();
+    if agency.kind == AgencyKind::Hub {
+        scopes.insert(Scope::HubAdmin);
+    }
+    let datasets = owned(agency);
+    for dataset in &datasets {
+        for scope in Scope::ALL {
+            if dataset_of(scope) == Some(*dataset) {
+                scopes.insert(scope);
+            }
+        }
+    }
+    if !datasets.is_empty() {
+        scopes.insert(Scope::GrantsManage);
+        scopes.insert(Scope::AuditRead);
+    }
+    scopes
+}
+
+/// Whether a grant is in force at `now`.
+pub fn is_active(grant: &access_grant::Model, now: DateTime<Utc>) -> bool {
+    grant.revoked_at.is_none()
+        && grant.valid_from <= now
+        && grant.valid_until.is_none_or(|until| until > now)
+}
+
+/// An agency's access at one moment.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub status: AgencyStatus,
+    pub scopes: ScopeSet,
+    /// Where the agency may list and count, per dataset.
+    pub jurisdictions: BTreeMap<Dataset, Jurisdiction>,
+    /// Grants whose scopes are in force, per dataset (for the audit log).
+    pub grants: BTreeMap<Dataset, Vec<String>>,
+    /// When this answer may change by itself (a grant starts or ends).
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// Computes an agency's access from its row and its grants.
+pub fn access_of(
+    agency: &agency::Model,
+    grants: &[access_grant::Model],
+    now: DateTime<Utc>,
+) -> Access {
+    let mut scopes = own_scopes(agency);
+    let mut jurisdictions = BTreeMap::new();
+    for dataset in owned(agency) {
+        jurisdictions.insert(dataset, Jurisdiction::National);
+    }
+    let mut ids: BTreeMap<Dataset, Vec<String>> = BTreeMap::new();
+    let mut valid_until: Option<DateTime<Utc>> = None;
+    let mut changes_at = |at: DateTime<Utc>| {
+        valid_until = Some(valid_until.map_or(at, |v| v.min(at)));
+    };
+    for grant in grants.iter().filter(|g| g.revoked_at.is_none()) {
+        if grant.valid_from > now {
+            changes_at(grant.valid_from);
+            continue;
+        }
+        match grant.valid_until {
+            Some(until) if until <= now => continue,
+            Some(until) => changes_at(until),
+            None => {}
+        }
+        let granted = ScopeSet::parse(&grant.scopes)
+            .unwrap_or_default()
+            .intersect(grantable(grant.dataset));
+        for scope in granted.iter() {
+            scopes.insert(scope);
+        }
+        let Ok(jurisdiction) = Jurisdiction::parse(&grant.jurisdiction) else {
+            continue;
+        };
+        let merged = match jurisdictions.remove(&grant.dataset) {
+            Some(existing) => union(&existing, &jurisdiction),
+            None => jurisdiction,
+        };
+        jurisdictions.insert(grant.dataset, merged);
+        ids.entry(grant.dataset).or_default().push(grant.id.clone());
+    }
+    Access {
+        status: agency.status,
+        scopes,
+        jurisdictions,
+        grants: ids,
+        valid_until,
+    }
+}
+
+/// The wider of two jurisdictions.
+pub fn union(a: &Jurisdiction, b: &Jurisdiction) -> Jurisdiction {
+    match (a, b) {
+        (Jurisdiction::National, _) | (_, Jurisdiction::National) => Jurisdiction::National,
+        (Jurisdiction::Provinces(x), Jurisdiction::Provinces(y)) => {
+            Jurisdiction::Provinces(x.union(y).cloned().collect())
+        }
+    }
+}
+
+/// What an owner asks to grant.
+#[derive(Debug, Clone)]
+pub struct NewGrant {
+    pub dataset: Dataset,
+    pub grantee: String,
+    pub scopes: Vec<String>,
+    pub jurisdiction: Vec<String>,
+    pub purpose: String,
+    pub legal_basis: String,
+    pub requires_purpose: bool,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: Option<DateTime<Utc>>,
+}
+
+/// A checked grant, ready to store.
+#[derive(Debug, Clone)]
+pub struct CheckedGrant {
+    pub scopes: ScopeSet,
+    pub jurisdiction: Jurisdiction,
+    pub valid_from: DateTime<Utc>,
+}
+
+/// The rules of giving a grant: only the dataset's owner, only the
+/// dataset's read scopes, to another registered agency, with a purpose, a
+/// legal basis and a sensible validity window.
+pub fn check_grant(
+    granter: &agency::Model,
+    grantee: Option<&agency::Model>,
+    input: &NewGrant,
+    now: DateTime<Utc>,
+) -> Result<CheckedGrant, ApiError> {
+    if !owned(granter).contains(&input.dataset) {
+        return Err(ApiError::OutsideJurisdiction(format!(
+            "only the owner of {:?} may grant access to it; {} does not own it",
+            input.dataset, granter.code
+        )));
+    }
+    let Some(grantee) = grantee else {
+        return Err(ApiError::BadUserInput(format!(
+            "no agency is registered as {}",
+            input.grantee
+        )));
+    };
+    if grantee.code == granter.code {
+        return Err(ApiError::BadUserInput(
+            "an owner already holds every scope of its own dataset".into(),
+        ));
+    }
+    let scopes = ScopeSet::parse(&input.scopes.join(" ")).map_err(ApiError::BadUserInput)?;
+    if scopes == ScopeSet::default() {
+        return Err(ApiError::BadUserInput("name at least one scope".into()));
+    }
+    let allowed = grantable(input.dataset);
+    if let Some(extra) = scopes.iter().find(|s| !allowed.contains(*s)) {
+        return Err(ApiError::BadUserInput(format!(
+            "{extra} cannot be granted on {:?}: grantable scopes are {allowed}",
+            input.dataset
+        )));
+    }
+    let jurisdiction =
+        Jurisdiction::parse(&input.jurisdiction.join(" ")).map_err(ApiError::BadUserInput)?;
+    check_text("purpose", &input.purpose)?;
+    check_text("legalBasis", &input.legal_basis)?;
+    let valid_from = input.valid_from.unwrap_or(now);
+    if let Some(until) = input.valid_until
+        && (until <= valid_from || until <= now)
+    {
+        return Err(ApiError::BadUserInput(
+            "validUntil must be after validFrom and in the future".into(),
+        ));
+    }
+    Ok(CheckedGrant {
+        scopes,
+        jurisdiction,
+        valid_from,
+    })
+}
+
+/// A required free-text field: not blank, at most 2,000 characters.
+pub fn check_text(field: &str, value: &str) -> Result<(), ApiError> {
+    let len = value.trim().chars().count();
+    if len == 0 || len > 2_000 {
+        return Err(ApiError::BadUserInput(format!(
+            "{field} must have between 1 and 2,000 characters"
+        )));
+    }
+    Ok(())
+}
+
+/// Vietnam's time zone (UTC+7, no daylight saving).
+fn vietnam() -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(7 * 3600).expect("valid offset")
+}
+
+/// Whether `day` is a working day: not a weekend nor a public holiday with a
+/// fixed solar date (New Year, Reunification Day, Labour Day, the two
+/// National Day holidays). The lunar holidays (Tết, Hùng Kings) are set each
+/// year by decision and are not counted here.
+pub fn is_working_day(day: NaiveDate) -> bool {
+    let fixed = [(1, 1), (4, 30), (5, 1), (9, 1), (9, 2)];
+    !matches!(day.weekday(), Weekday::Sat | Weekday::Sun)
+        && !fixed.contains(&(day.month(), day.day()))
+}
+
+/// The end (23:59:59 in Vietnam) of the second working day after the day
+/// a request was made: the decree on data sharing gives the provider two
+/// working days to answer or give reasons.
+pub fn due_by(requested_at: DateTime<Utc>) -> DateTime<Utc> {
+    let mut day = requested_at.with_timezone(&vietnam()).date_naive();
+    let mut counted = 0;
+    while counted < 2 {
+        day = day.succ_opt().expect("a date after");
+        if is_working_day(day) {
+            counted += 1;
+        }
+    }
+    let end = day.and_hms_opt(23, 59, 59).expect("valid time");
+    vietnam()
+        .from_local_datetime(&end)
+        .single()
+        .expect("fixed offset")
+        .with_timezone(&Utc)
+}
+
+/// How long a revoked token id is kept: longer than any token lives.
+pub fn revocation_retention(token_ttl_seconds: i64) -> Duration {
+    Duration::seconds(token_ttl_seconds.max(0)) + Duration::days(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agency(code: &str, kind: AgencyKind, owns: &str) -> agency::Model {
+        agency::Model {
+            code: code.into(),
+            name: code.into(),
+            kind,
+            province_code: None,
+            owns: owns.into(),
+            status: AgencyStatus::Active,
+            client_secret_hash: None,
+            created_at: Utc::now(),
+        }
+    }
+
+    fn grant(dataset: Dataset, scopes: &str, jurisdiction: &str) -> access_grant::Model {
+        let now = Utc::now();
+        access_grant::Model {
+            id: format!("g-{scopes}"),
+            dataset,
+            grantee: "UBND-68".into(),
+            scopes: scopes.into(),
+            jurisdiction: jurisdiction.into(),
+            purpose: "p".into(),
+            legal_basis: "l".into(),
+            requires_purpose: false,
+            valid_from: now - Duration::days(1),
+            valid_until: None,
+            granted_by: "BCA".into(),
+            granted_at: now,
+            revoked_at: None,
+            revoke_reason: None,
+        }
+    }
+
+    fn new_grant(scopes: &[&str]) -> NewGrant {
+        NewGrant {
+            dataset: Dataset::Population,
+            grantee: "UBND-68".into(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            jurisdiction: vec!["68".into()],
+            purpose: "one-stop shop procedures".into(),
+            legal_basis: "Decree 47/2024".into(),
+            requires_purpose: false,
+            valid_from: None,
+            valid_until: None,
+        }
+    }
+
+    #[test]
+    fn owners_hold_their_dataset_and_the_hub_administers() {
+        let bca = own_scopes(&agency("BCA", AgencyKind::Ministry, "POPULATION"));
+        assert!(bca.contains(Scope::PopulationWrite) && bca.contains(Scope::GrantsManage));
+        assert!(!bca.contains(Scope::LandRead) && !bca.contains(Scope::HubAdmin));
+        let hub = own_scopes(&agency("TTDLQG", AgencyKind::Hub, ""));
+        assert_eq!(hub, [Scope::HubAdmin].into_iter().collect());
+        assert_eq!(
+            own_scopes(&agency("UBND-68", AgencyKind::Province, "")),
+            ScopeSet::default()
+        );
+    }
+
+    #[test]
+    fn active_grants_add_scopes_and_jurisdiction_per_dataset() {
+        let province = agency("UBND-68", AgencyKind::Province, "");
+        let now = Utc::now();
+        let mut expired = grant(Dataset::Land, "land:read", "*");
+        expired.valid_until = Some(now - Duration::hours(1));
+        let mut revoked = grant(Dataset::Enterprise, "enterprise:read", "*");
+        revoked.revoked_at = Some(now);
+        let mut later = grant(Dataset::Land, "land:read:holders", "*");
+        later.valid_from = now + Duration::hours(2);
+        let grants = vec![
+            grant(
+                Dataset::Population,
+                "population:read population:write",
+                "68",
+            ),
+            grant(Dataset::Population, "population:verify", "01"),
+            expired,
+            revoked,
+            later.clone(),
+        ];
+        let access = access_of(&province, &grants, now);
+        let expected: ScopeSet = [Scope::PopulationRead, Scope::PopulationVerify]
+            .into_iter()
+            .collect();
+        assert_eq!(access.scopes, expected, "write is never taken from a grant");
+        assert_eq!(
+            access.jurisdictions[&Dataset::Population],
+            Jurisdiction::parse("01 68").unwrap()
+        );
+        assert!(!access.jurisdictions.contains_key(&Dataset::Land));
+        assert_eq!(access.valid_until, Some(later.valid_from));
+    }
+
+    #[test]
+    fn only_owners_grant_and_only_what_the_dataset_has() {
+        let now = Utc::now();
+        let bca = agency("BCA", AgencyKind::Ministry, "POPULATION");
+        let btc = agency("BTC", AgencyKind::Ministry, "ENTERPRISE");
+        let province = agency("UBND-68", AgencyKind::Province, "");
+        let ok = check_grant(&bca, Some(&province), &new_grant(&["population:read"]), now);
+        assert!(ok.is_ok());
+        let not_owner = check_grant(&btc, Some(&province), &new_grant(&["population:read"]), now);
+        assert_eq!(not_owner.unwrap_err().code(), "FORBIDDEN");
+        for scopes in [
+            vec!["land:read"],
+            vec!["population:write"],
+            vec!["grants:manage"],
+            vec![],
+        ] {
+            let refused = check_grant(&bca, Some(&province), &new_grant(&scopes), now);
+            assert_eq!(refused.unwrap_err().code(), "BAD_USER_INPUT", "{scopes:?}");
+        }
+        assert!(check_grant(&bca, None, &new_grant(&["population:read"]), now).is_err());
+        assert!(check_grant(&bca, Some(&bca), &new_grant(&["population:read"]), now).is_err());
+        let mut past = new_grant(&["population:read"]);
+        past.valid_until = Some(now - Duration::days(1));
+        assert!(check_grant(&bca, Some(&province), &past, now).is_err());
+        let mut blank = new_grant(&["population:read"]);
+        blank.purpose = "  ".into();
+        assert!(check_grant(&bca, Some(&province), &blank, now).is_err());
+    }
+
+    #[test]
+    fn requests_are_due_two_working_days_later() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // Monday morning in Hà Nội → end of Wednesday.
+        assert_eq!(
+            due_by(at("2026-11-23T09:00:00+07:00")),
+            at("2026-11-25T23:59:59+07:00")
+        );
+        // Friday → end of Tuesday.
+        assert_eq!(
+            due_by(at("2026-11-27T16:00:00+07:00")),
+            at("2026-12-01T23:59:59+07:00")
+        );
+        // Late Sunday evening UTC is already Monday in Vietnam → Wednesday.
+        assert_eq!(
+            due_by(at("2026-11-22T18:00:00Z")),
+            at("2026-11-25T23:59:59+07:00")
+        );
+        // Around 30 April and 1 May.
+        assert_eq!(
+            due_by(at("2026-04-29T10:00:00+07:00")),
+            at("2026-05-05T23:59:59+07:00")
+        );
+    }
+}

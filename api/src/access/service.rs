@@ -1,0 +1,373 @@
+//! The access mutations as plain functions: register and suspend agencies,
+//! rotate secrets, give, revoke, request and decide grants, revoke tokens.
+//! Each commits, then publishes the change so that every node's cache
+//! forgets what it knew.
+
+use super::cache::{AccessCache, Change};
+use super::{NewGrant, check_grant, check_text, due_by, grantable, owned, secret};
+use crate::auth::{Jurisdiction, ScopeSet};
+use crate::error::ApiError;
+use chrono::{DateTime, Utc};
+use entities::access::{
+    AgencyKind, AgencyStatus, Dataset, RequestStatus, access_grant, access_request, agency,
+    revoked_token,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel,
+    TransactionTrait,
+};
+
+async fn find_agency(db: &DatabaseConnection, code: &str) -> Result<agency::Model, ApiError> {
+    agency::Entity::find_by_id(code.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no agency is registered as {code}")))
+}
+
+/// What the hub operator gives to register an agency.
+#[derive(Debug, Clone)]
+pub struct NewAgency {
+    pub code: String,
+    pub name: String,
+    pub kind: AgencyKind,
+    pub province_code: Option<String>,
+    pub owns: Vec<Dataset>,
+}
+
+/// Registers an agency; returns it with its client secret (shown once).
+pub async fn register_agency(
+    db: &DatabaseConnection,
+    input: NewAgency,
+) -> Result<(agency::Model, String), ApiError> {
+    let code_ok = (2..=32).contains(&input.code.len())
+        && input
+            .code
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+    if !code_ok {
+        return Err(ApiError::BadUserInput(
+            "code must be 2 to 32 capital letters, digits or hyphens".into(),
+        ));
+    }
+    check_text("name", &input.name)?;
+    if let Some(code) = &input.province_code {
+        crate::ids::check_province_code(code)?;
+    }
+    if input.kind == AgencyKind::Province && input.province_code.is_none() {
+        return Err(ApiError::BadUserInput(
+            "a province agency needs its provinceCode".into(),
+        ));
+    }
+    if agency::Entity::find_by_id(input.code.clone())
+        .one(db)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(format!(
+            "an agency is already registered as {}",
+            input.code
+        )));
+    }
+    let client_secret = secret::generate();
+    let hash = secret::hash_blocking(client_secret.clone())
+        .await
+        .map_err(ApiError::internal)?;
+    let owns: Vec<&str> = input
+        .owns
+        .iter()
+        .map(|d| match d {
+            Dataset::Population => "POPULATION",
+            Dataset::Land => "LAND",
+            Dataset::Enterprise => "ENTERPRISE",
+        })
+        .collect();
+    let row = agency::Model {
+        code: input.code,
+        name: input.name.trim().to_owned(),
+        kind: input.kind,
+        province_code: input.province_code,
+        owns: owns.join(","),
+        status: AgencyStatus::Active,
+        client_secret_hash: Some(hash),
+        created_at: Utc::now(),
+    };
+    let row = row
+        .into_active_model()
+        .insert(db)
+        .await
+        .map_err(crate::error::conflict_on_unique)?;
+    Ok((row, client_secret))
+}
+
+/// Suspends or reactivates an agency: its tokens stop or start working on
+/// the next request.
+pub async fn set_agency_status(
+    db: &DatabaseConnection,
+    cache: &AccessCache,
+    code: &str,
+    status: AgencyStatus,
+) -> Result<agency::Model, ApiError> {
+    let row = find_agency(db, code).await?;
+    let mut active = row.into_active_model();
+    active.status = Set(status);
+    let row = active.update(db).await?;
+    cache.publish(Change::Agency(code.to_owned())).await?;
+    Ok(row)
+}
+
+/// Gives an agency a new client secret (shown once); the old one stops
+/// working for new tokens.
+pub async fn rotate_client_secret(
+    db: &DatabaseConnection,
+    code: &str,
+) -> Result<(agency::Model, String), ApiError> {
+    let row = find_agency(db, code).await?;
+    let client_secret = secret::generate();
+    let hash = secret::hash_blocking(client_secret.clone())
+        .await
+        .map_err(ApiError::internal)?;
+    let mut active = row.into_active_model();
+    active.client_secret_hash = Set(Some(hash));
+    Ok((active.update(db).await?, client_secret))
+}
+
+/// Stores a grant after `check_grant`'s rules.
+pub async fn grant_access(
+    db: &DatabaseConnection,
+    cache: &AccessCache,
+    granter: &str,
+    input: NewGrant,
+) -> Result<access_grant::Model, ApiError> {
+    let now = Utc::now();
+    let granter = find_agency(db, granter).await?;
+    let grantee = agency::Entity::find_by_id(input.grantee.clone())
+        .one(db)
+        .await?;
+    let checked = check_grant(&granter, grantee.as_ref(), &input, now)?;
+    let row = access_grant::Model {
+        id: uuid::Uuid::new_v4().to_string(),
+        dataset: input.dataset,
+        grantee: input.grantee.clone(),
+        scopes: checked.scopes.to_string(),
+        jurisdiction: checked.jurisdiction.to_string(),
+        purpose: input.purpose.trim().to_owned(),
+        legal_basis: input.legal_basis.trim().to_owned(),
+        requires_purpose: input.requires_purpose,
+        valid_from: checked.valid_from,
+        valid_until: input.valid_until,
+        granted_by: granter.code,
+        granted_at: now,
+        revoked_at: None,
+        revoke_reason: None,
+    }
+    .into_active_model()
+    .insert(db)
+    .await?;
+    cache.publish(Change::Agency(input.grantee)).await?;
+    Ok(row)
+}
+
+/// Revokes a grant: only the owner that gave it, once; effective on the
+/// grantee's next request.
+pub async fn revoke_access(
+    db: &DatabaseConnection,
+    cache: &AccessCache,
+    caller: &str,
+    id: &str,
+    reason: &str,
+) -> Result<access_grant::Model, ApiError> {
+    check_text("reason", reason)?;
+    let grant = access_grant::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no grant {id}")))?;
+    if grant.granted_by != caller {
+        // Someone else's grant: as if it did not exist, for a non-owner.
+        return Err(ApiError::OutsideJurisdiction(format!(
+            "grant {id} was given by {}; only its owner may revoke it",
+            grant.granted_by
+        )));
+    }
+    if grant.revoked_at.is_some() {
+        return Err(ApiError::Conflict(format!("grant {id} is already revoked")));
+    }
+    let grantee = grant.grantee.clone();
+    let mut active = grant.into_active_model();
+    active.revoked_at = Set(Some(Utc::now()));
+    active.revoke_reason = Set(Some(reason.trim().to_owned()));
+    let row = active.update(db).await?;
+    cache.publish(Change::Agency(grantee)).await?;
+    Ok(row)
+}
+
+/// What a consumer asks for.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub dataset: Dataset,
+    pub scopes: Vec<String>,
+    pub jurisdiction: Vec<String>,
+    pub purpose: String,
+    pub legal_basis: String,
+}
+
+/// Files a request for access, due two working days later.
+pub async fn request_access(
+    db: &DatabaseConnection,
+    requester: &str,
+    input: NewRequest,
+) -> Result<access_request::Model, ApiError> {
+    let scopes = ScopeSet::parse(&input.scopes.join(" ")).map_err(ApiError::BadUserInput)?;
+    let allowed = grantable(input.dataset);
+    if scopes == ScopeSet::default() || !scopes.is_subset(allowed) {
+        return Err(ApiError::BadUserInput(format!(
+            "ask for some of the grantable scopes of {:?}: {allowed}",
+            input.dataset
+        )));
+    }
+    let jurisdiction =
+        Jurisdiction::parse(&input.jurisdiction.join(" ")).map_err(ApiError::BadUserInput)?;
+    check_text("purpose", &input.purpose)?;
+    check_text("legalBasis", &input.legal_basis)?;
+    let now = Utc::now();
+    Ok(access_request::Model {
+        id: uuid::Uuid::new_v4().to_string(),
+        requester: requester.to_owned(),
+        dataset: input.dataset,
+        scopes: scopes.to_string(),
+        jurisdiction: jurisdiction.to_string(),
+        purpose: input.purpose.trim().to_owned(),
+        legal_basis: input.legal_basis.trim().to_owned(),
+        requested_at: now,
+        due_by: due_by(now),
+        status: RequestStatus::Pending,
+        decided_at: None,
+        decided_by: None,
+        decision_reason: None,
+        grant_id: None,
+    }
+    .into_active_model()
+    .insert(db)
+    .await?)
+}
+
+/// The owner's answer to a request: approving creates the grant in the same
+/// transaction.
+pub async fn decide_request(
+    db: &DatabaseConnection,
+    cache: &AccessCache,
+    caller: &str,
+    id: &str,
+    approve: bool,
+    reason: &str,
+    valid_until: Option<DateTime<Utc>>,
+) -> Result<(access_request::Model, Option<access_grant::Model>), ApiError> {
+    check_text("reason", reason)?;
+    let owner = find_agency(db, caller).await?;
+    let request = access_request::Entity::find_by_id(id.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no access request {id}")))?;
+    if !owned(&owner).contains(&request.dataset) {
+        return Err(ApiError::OutsideJurisdiction(format!(
+            "only the owner of {:?} may decide this request",
+            request.dataset
+        )));
+    }
+    if request.status != RequestStatus::Pending {
+        return Err(ApiError::Conflict(format!(
+            "request {id} is already decided"
+        )));
+    }
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let grant = if approve {
+        let grantee = agency::Entity::find_by_id(request.requester.clone())
+            .one(&txn)
+            .await?;
+        let input = NewGrant {
+            dataset: request.dataset,
+            grantee: request.requester.clone(),
+            scopes: request.scopes.split(' ').map(str::to_owned).collect(),
+            jurisdiction: request.jurisdiction.split(' ').map(str::to_owned).collect(),
+            purpose: request.purpose.clone(),
+            legal_basis: request.legal_basis.clone(),
+            requires_purpose: false,
+            valid_from: None,
+            valid_until,
+        };
+        let checked = check_grant(&owner, grantee.as_ref(), &input, now)?;
+        Some(
+            access_grant::Model {
+                id: uuid::Uuid::new_v4().to_string(),
+                dataset: request.dataset,
+                grantee: request.requester.clone(),
+                scopes: checked.scopes.to_string(),
+                jurisdiction: checked.jurisdiction.to_string(),
+                purpose: request.purpose.clone(),
+                legal_basis: request.legal_basis.clone(),
+                requires_purpose: false,
+                valid_from: checked.valid_from,
+                valid_until,
+                granted_by: owner.code.clone(),
+                granted_at: now,
+                revoked_at: None,
+                revoke_reason: None,
+            }
+            .into_active_model()
+            .insert(&txn)
+            .await?,
+        )
+    } else {
+        None
+    };
+    let requester = request.requester.clone();
+    let mut active = request.into_active_model();
+    active.status = Set(if approve {
+        RequestStatus::Approved
+    } else {
+        RequestStatus::Rejected
+    });
+    active.decided_at = Set(Some(now));
+    active.decided_by = Set(Some(owner.code));
+    active.decision_reason = Set(Some(reason.trim().to_owned()));
+    active.grant_id = Set(grant.as_ref().map(|g| g.id.clone()));
+    let request = active.update(&txn).await?;
+    txn.commit().await?;
+    if grant.is_some() {
+        cache.publish(Change::Agency(requester)).await?;
+    }
+    Ok((request, grant))
+}
+
+/// Revokes a token by id, effective on its next use on every node.
+pub async fn revoke_token(
+    db: &DatabaseConnection,
+    cache: &AccessCache,
+    caller: &str,
+    jti: &str,
+    keep_until: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if jti.is_empty() || jti.len() > 64 {
+        return Err(ApiError::BadUserInput(
+            "jti must have 1 to 64 characters".into(),
+        ));
+    }
+    let exists = revoked_token::Entity::find_by_id(jti.to_owned())
+        .one(db)
+        .await?
+        .is_some();
+    if !exists {
+        revoked_token::Model {
+            jti: jti.to_owned(),
+            agency: caller.to_owned(),
+            expires_at: keep_until,
+            revoked_at: Utc::now(),
+            revoked_by: caller.to_owned(),
+        }
+        .into_active_model()
+        .insert(db)
+        .await?;
+    }
+    cache.publish(Change::Token(jti.to_owned())).await?;
+    Ok(())
+}
