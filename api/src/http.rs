@@ -96,6 +96,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
         return Err(AuthError::Malformed);
     }
     let claims = token::verify(&state.keys, &state.tokens, token.trim())?;
+    state.cache.sync().await?;
     if state.cache.is_revoked(&claims.token_id) {
         return Err(AuthError::Revoked(claims.token_id));
     }

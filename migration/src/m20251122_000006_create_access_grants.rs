@@ -50,6 +50,13 @@ enum AccessRequest {
 }
 
 #[derive(DeriveIden, Clone, Copy)]
+enum AccessEpoch {
+    Table,
+    Id,
+    Epoch,
+}
+
+#[derive(DeriveIden, Clone, Copy)]
 enum RevokedToken {
     Table,
     Jti,
@@ -164,11 +171,33 @@ impl MigrationTrait for Migration {
                 "expires",
                 [RevokedToken::ExpiresAt],
             ))
+            .await?;
+
+        // One row counting changes to access, so that every node can tell
+        // in one read whether it has heard of all of them.
+        manager
+            .create_table(
+                Table::create()
+                    .table(AccessEpoch::Table)
+                    .col(integer(AccessEpoch::Id).primary_key())
+                    .col(big_integer(AccessEpoch::Epoch))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .exec_stmt(
+                Query::insert()
+                    .into_table(AccessEpoch::Table)
+                    .columns([AccessEpoch::Id, AccessEpoch::Epoch])
+                    .values_panic([1.into(), 0i64.into()])
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            AccessEpoch::Table.into_iden(),
             RevokedToken::Table.into_iden(),
             AccessRequest::Table.into_iden(),
             AccessGrant::Table.into_iden(),

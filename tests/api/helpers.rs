@@ -14,6 +14,7 @@ use std::sync::Once;
 /// A running hub and a client for it.
 pub struct TestApp {
     pub address: String,
+    config: Config,
     pub app_db: api::db::Db,
     pub client: reqwest::Client,
     issuer: TokenIssuer,
@@ -33,6 +34,8 @@ enum TestDatabase {
         admin_url: String,
         name: String,
     },
+    /// Another test app's database.
+    Borrowed,
 }
 
 impl Drop for TestDatabase {
@@ -128,17 +131,18 @@ pub async fn spawn_app() -> anyhow::Result<TestApp> {
         max_body_bytes: 1_048_576,
         log_format: LogFormat::Text,
     };
-    let app = Application::build(config).await?;
+    let app = Application::build(config.clone()).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
     let issuer = TokenIssuer {
         state: app.state().clone(),
     };
     let app_db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
-    // The key file is read at build time; its folder may go now.
-    drop(key_dir);
+    // The key file is read at build time; keep the folder for a second node.
+    std::mem::forget(key_dir);
     Ok(TestApp {
         address,
+        config,
         app_db,
         client: reqwest::Client::new(),
         issuer,
@@ -147,6 +151,26 @@ pub async fn spawn_app() -> anyhow::Result<TestApp> {
 }
 
 impl TestApp {
+    /// A second server process on the same database and key, as a node of
+    /// a scaled-out hub. Its database is owned by the first.
+    pub async fn second_node(&self) -> anyhow::Result<TestApp> {
+        let app = Application::build(self.config.clone()).await?;
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let issuer = TokenIssuer {
+            state: app.state().clone(),
+        };
+        let app_db = app.db().clone();
+        tokio::spawn(app.run_until_stopped());
+        Ok(TestApp {
+            address,
+            config: self.config.clone(),
+            app_db,
+            client: reqwest::Client::new(),
+            issuer,
+            _database: TestDatabase::Borrowed,
+        })
+    }
+
     /// A token for a demo agency with all its scopes.
     pub async fn token(&self, agency: &str) -> anyhow::Result<String> {
         Ok(

@@ -3,6 +3,7 @@
 //! `LIENTHONG_TEST_DATABASE_URL` is set. One test binary, many modules, so
 //! that a fresh clone builds few test executables.
 
+mod access;
 mod auth;
 mod graph;
 mod helpers;

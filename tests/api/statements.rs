@@ -38,7 +38,8 @@ async fn a_page_costs_the_same_statements_whatever_its_size() -> anyhow::Result<
     }
     eprintln!("statements for 10 and 200 enterprises: {counts:?}");
     assert_eq!(counts[0], counts[1]);
-    // The page, legal representatives, land rights, parcels.
-    assert!(counts[1] <= 4, "{counts:?}");
+    // The page, legal representatives, land rights, parcels; on PostgreSQL
+    // also the read of the access counter.
+    assert!(counts[1] <= 5, "{counts:?}");
     Ok(())
 }

@@ -3,9 +3,13 @@
 //! A grant given or revoked, an agency suspended or a token revoked
 //! invalidates the cache of the node that made the change at once, and of
 //! every other node through PostgreSQL's LISTEN/NOTIFY (channel
-//! `lienthong_access`). A node that loses its listening connection may have
-//! missed notices, so it empties its cache. With SQLite there is one node
-//! and local invalidation is the whole story.
+//! `lienthong_access`). Each change also bumps a counter (`access_epoch`)
+//! in the same transaction as its notice, and every request on PostgreSQL
+//! reads it (one primary-key read): a node that has not yet heard of every
+//! change, because a notice is still in flight or its listening connection
+//! dropped, empties its cache before answering. So the very next request
+//! after a revocation is refused on every node, not merely soon. With
+//! SQLite there is one node and local invalidation is the whole story.
 
 use super::{Access, access_of};
 use chrono::Utc;
@@ -13,10 +17,10 @@ use entities::access::{access_grant, agency, revoked_token};
 use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
-    Statement,
+    Statement, TransactionTrait,
 };
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// The NOTIFY channel.
@@ -59,6 +63,9 @@ pub struct AccessCache {
     /// Bumped by every invalidation, so that an answer loaded from the
     /// database before a change is never cached after it.
     generation: AtomicU64,
+    /// The last `access_epoch` whose changes (and all before) this node
+    /// has applied (PostgreSQL only).
+    seen_epoch: AtomicI64,
 }
 
 impl AccessCache {
@@ -68,6 +75,7 @@ impl AccessCache {
             agencies: RwLock::default(),
             revoked: RwLock::default(),
             generation: AtomicU64::new(0),
+            seen_epoch: AtomicI64::new(-1),
         })
     }
 
@@ -143,19 +151,75 @@ impl AccessCache {
     }
 
     /// Applies a change here and tells the other nodes. Call after the
-    /// change is committed.
+    /// change is committed and before answering the caller.
     pub async fn publish(&self, change: Change) -> Result<(), DbErr> {
         self.apply(&change);
         if self.db.get_database_backend() == DbBackend::Postgres {
-            self.db
-                .execute_raw(Statement::from_sql_and_values(
+            // The row lock on the counter orders publishers, and notices are
+            // delivered in commit order: epochs arrive without gaps.
+            let txn = self.db.begin().await?;
+            let row = txn
+                .query_one_raw(Statement::from_string(
                     DbBackend::Postgres,
-                    "SELECT pg_notify($1, $2)",
-                    [CHANNEL.into(), change.payload().into()],
+                    "UPDATE access_epoch SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch",
                 ))
-                .await?;
+                .await?
+                .ok_or_else(|| DbErr::RecordNotFound("access_epoch".into()))?;
+            let epoch: i64 = row.try_get("", "epoch")?;
+            txn.execute_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [
+                    CHANNEL.into(),
+                    format!("{epoch}|{}", change.payload()).into(),
+                ],
+            ))
+            .await?;
+            txn.commit().await?;
         }
         Ok(())
+    }
+
+    /// On PostgreSQL, makes sure this node has applied every change made
+    /// anywhere: one read of the counter; if notices are missing, forget
+    /// everything and reload the revoked tokens.
+    pub async fn sync(&self) -> Result<(), DbErr> {
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
+        }
+        let row = self
+            .db
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT epoch FROM access_epoch WHERE id = 1",
+            ))
+            .await?
+            .ok_or_else(|| DbErr::RecordNotFound("access_epoch".into()))?;
+        let epoch: i64 = row.try_get("", "epoch")?;
+        if epoch != self.seen_epoch.load(Ordering::SeqCst) {
+            self.clear();
+            self.load_revoked().await?;
+            self.seen_epoch.fetch_max(epoch, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+
+    /// Applies a notice `<epoch>|<change>` from the listener.
+    fn hear(&self, payload: &str) {
+        let parsed = payload
+            .split_once('|')
+            .and_then(|(epoch, change)| Some((epoch.parse::<i64>().ok()?, Change::parse(change)?)));
+        match parsed {
+            Some((epoch, change)) => {
+                self.apply(&change);
+                let seen = self.seen_epoch.load(Ordering::SeqCst);
+                if epoch == seen + 1 {
+                    self.seen_epoch.store(epoch, Ordering::SeqCst);
+                }
+                // Otherwise a notice is missing: `sync` will notice the gap.
+            }
+            None => self.clear(),
+        }
     }
 
     /// On PostgreSQL, listens for other nodes' changes until the process
@@ -168,10 +232,7 @@ impl AccessCache {
         tokio::spawn(async move {
             loop {
                 match listener.try_recv().await {
-                    Ok(Some(notice)) => match Change::parse(notice.payload()) {
-                        Some(change) => cache.apply(&change),
-                        None => cache.clear(),
-                    },
+                    Ok(Some(notice)) => cache.hear(notice.payload()),
                     Ok(None) => {
                         // The connection dropped; the next call reconnects.
                         tracing::warn!("lost the access notification connection");
