@@ -120,7 +120,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             app.run_until_stopped().await?;
         }
         Command::Migrate { config } => {
-            let db = db::connect(&config.database_url, config.db_max_connections).await?;
+            let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
             db::migrate(&db.conn).await?;
             println!("database is up to date");
         }
@@ -131,7 +131,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             parcels,
             seed: random_seed,
         } => {
-            let db = db::connect(&config.database_url, config.db_max_connections).await?;
+            let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
             db::migrate(&db.conn).await?;
             seed::ensure_demo_agencies(&db.conn).await?;
             let size = SeedSize {
@@ -153,7 +153,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             } else {
                 Some(ScopeSet::parse(&scopes.join(" ")).map_err(anyhow::Error::msg)?)
             };
-            let db = db::connect(&config.database_url, config.db_max_connections).await?;
+            let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
             db::migrate(&db.conn).await?;
             if config.demo {
                 seed::ensure_demo_agencies(&db.conn).await?;
@@ -166,6 +166,11 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 keys: Arc::new(keys),
                 tokens: config.token_settings(),
                 token_ttl: config.token_ttl,
+                rate: Arc::new(crate::limits::RateLimits::new(
+                    config.rate_per_second,
+                    config.rate_burst,
+                )),
+                limits: config.limits(),
             };
             let issued =
                 issue_agency_token(&state, &agency, requested, ttl.unwrap_or(config.token_ttl))

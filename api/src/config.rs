@@ -71,6 +71,42 @@ pub struct Config {
     #[arg(long, env = "LIENTHONG_MAX_BODY_BYTES", default_value_t = 1_048_576)]
     pub max_body_bytes: usize,
 
+    /// Deepest selection nesting accepted.
+    #[arg(long, env = "LIENTHONG_MAX_DEPTH", default_value_t = 16)]
+    pub max_depth: usize,
+
+    /// Largest query complexity accepted (each field 1, lists times `first`).
+    #[arg(long, env = "LIENTHONG_MAX_COMPLEXITY", default_value_t = 50_000)]
+    pub max_complexity: usize,
+
+    /// Most aliases in one document.
+    #[arg(long, env = "LIENTHONG_MAX_ALIASES", default_value_t = 30)]
+    pub max_aliases: usize,
+
+    /// Most root fields in one operation.
+    #[arg(long, env = "LIENTHONG_MAX_ROOT_FIELDS", default_value_t = 20)]
+    pub max_root_fields: usize,
+
+    /// Largest GraphQL document, in bytes.
+    #[arg(long, env = "LIENTHONG_MAX_DOCUMENT_BYTES", default_value_t = 32_768)]
+    pub max_document_bytes: usize,
+
+    /// Longest a request may run, in milliseconds; its database work is cancelled then.
+    #[arg(long, env = "LIENTHONG_REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
+    pub request_timeout_ms: u64,
+
+    /// Requests per second each agency may make, on average.
+    #[arg(long, env = "LIENTHONG_RATE_PER_SECOND", default_value_t = 100)]
+    pub rate_per_second: u32,
+
+    /// Requests an agency may make in a burst.
+    #[arg(long, env = "LIENTHONG_RATE_BURST", default_value_t = 200)]
+    pub rate_burst: u32,
+
+    /// Whether the schema may be introspected (the playground needs it).
+    #[arg(long, env = "LIENTHONG_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+
     /// Log format.
     #[arg(long, env = "LIENTHONG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
@@ -92,6 +128,18 @@ impl Config {
             return file.with_extension("key");
         }
         PathBuf::from("lienthong.key")
+    }
+
+    pub fn limits(&self) -> crate::limits::Limits {
+        crate::limits::Limits {
+            max_depth: self.max_depth,
+            max_complexity: self.max_complexity,
+            max_aliases: self.max_aliases,
+            max_root_fields: self.max_root_fields,
+            max_document_bytes: self.max_document_bytes,
+            request_timeout: std::time::Duration::from_millis(self.request_timeout_ms.max(1)),
+            introspection: self.introspection,
+        }
     }
 
     pub fn token_settings(&self) -> crate::auth::token::TokenSettings {

@@ -28,7 +28,11 @@ impl Db {
 }
 
 /// Opens a pool on `url` (creating a SQLite file if needed).
-pub async fn connect(url: &str, max_connections: Option<u32>) -> anyhow::Result<Db> {
+pub async fn connect(
+    url: &str,
+    max_connections: Option<u32>,
+    statement_timeout: Option<Duration>,
+) -> anyhow::Result<Db> {
     let sqlite = url.starts_with("sqlite:");
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -37,6 +41,10 @@ pub async fn connect(url: &str, max_connections: Option<u32>) -> anyhow::Result<
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
+    if let Some(timeout) = statement_timeout {
+        // PostgreSQL stops a statement that outlives the request it serves.
+        options.statement_timeout(timeout);
+    }
     if sqlite {
         options.map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)

@@ -7,7 +7,6 @@ use crate::auth::token::{self, TokenSettings};
 use crate::auth::{Principal, ScopeSet};
 use crate::db::Db;
 use crate::graphql::{self, LienthongSchema, Services};
-use async_graphql_axum::GraphQLRequest;
 use axum::extract::{DefaultBodyLimit, Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -30,6 +29,8 @@ pub struct AppState {
     pub cache: Arc<AccessCache>,
     /// Lifetime of tokens from `/oauth/token`, in seconds.
     pub token_ttl: i64,
+    pub rate: Arc<crate::limits::RateLimits>,
+    pub limits: crate::limits::Limits,
 }
 
 impl AppState {
@@ -146,22 +147,88 @@ fn unauthorized(error: &AuthError) -> Response {
     response
 }
 
+/// A GraphQL error response with a code, outside of execution.
+fn graphql_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code } }]
+    });
+    (status, Json(body)).into_response()
+}
+
 async fn graphql_handler(
     State(state): State<AppState>,
     headers: HeaderMap,
-    request: GraphQLRequest,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let principal = match authenticate(&state, &headers).await {
         Ok(principal) => principal,
         Err(error) => return unauthorized(&error),
     };
-    let response = graphql::execute(
-        &state.schema,
-        request.into_inner(),
-        principal,
-        &state.services(),
-    )
-    .await;
+    if let Err(wait) = state.rate.check(&principal.agency) {
+        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let mut response = graphql_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            &format!(
+                "too many requests from {}; retry in {seconds} s",
+                principal.agency
+            ),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        return response;
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            return graphql_error(rejection.status(), "BAD_USER_INPUT", &rejection.body_text());
+        }
+    };
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(_) if body.first() == Some(&b'[') => {
+            return graphql_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                "batched requests are not accepted: send one operation per request",
+            );
+        }
+        Err(error) => {
+            return graphql_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                &format!("the body must be a JSON GraphQL request: {error}"),
+            );
+        }
+    };
+    if request.query.len() > state.limits.max_document_bytes {
+        return graphql_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "BAD_USER_INPUT",
+            &format!(
+                "the document has {} bytes; at most {} are accepted",
+                request.query.len(),
+                state.limits.max_document_bytes
+            ),
+        );
+    }
+    let services = state.services();
+    let execution = graphql::execute(&state.schema, request, principal, &services);
+    let response = match tokio::time::timeout(state.limits.request_timeout, execution).await {
+        Ok(response) => response,
+        // Dropping the execution cancels its database work.
+        Err(_) => {
+            return graphql_error(
+                StatusCode::OK,
+                "BAD_USER_INPUT",
+                &format!(
+                    "the query ran longer than {} ms and was cancelled: ask for smaller pages or fewer nested lists",
+                    state.limits.request_timeout.as_millis()
+                ),
+            );
+        }
+    };
     let content_type = match headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
         Some(accept) if accept.contains("application/graphql-response+json") => {
             "application/graphql-response+json"

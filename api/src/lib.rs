@@ -12,6 +12,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ids;
+pub mod limits;
 pub mod refdata;
 pub mod seed;
 pub mod startup;

@@ -28,14 +28,17 @@ impl Application {
     /// Connects to the database, migrates it, loads demo data into an empty
     /// database in demo mode, loads the signing key and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let db = db::connect(&config.database_url, config.db_max_connections).await?;
-        db::migrate(&db.conn)
+        let limits = config.limits();
+        // Migrations and demo data run without the per-request statement
+        // timeout, on a pool of their own.
+        let setup = db::connect(&config.database_url, Some(2), None).await?;
+        db::migrate(&setup.conn)
             .await
             .context("migrating the database")?;
         if config.demo {
-            seed::ensure_demo_agencies(&db.conn).await?;
+            seed::ensure_demo_agencies(&setup.conn).await?;
             let empty = entities::population::citizen::Entity::find()
-                .count(&db.conn)
+                .count(&setup.conn)
                 .await?
                 == 0;
             if empty {
@@ -44,10 +47,22 @@ impl Application {
                     enterprises: config.demo_enterprises,
                     parcels: config.demo_parcels,
                 };
-                let report = seed::seed(&db.conn, size, 2025, false).await?;
+                let report = seed::seed(&setup.conn, size, 2025, false).await?;
                 tracing::info!(%report, "loaded demo data");
             }
         }
+        setup.conn.close().await?;
+        // A statement outliving its request is stopped by PostgreSQL too
+        // (never under a second, so that the hub's own reads still run).
+        let statement_timeout = limits
+            .request_timeout
+            .max(std::time::Duration::from_secs(1));
+        let db = db::connect(
+            &config.database_url,
+            config.db_max_connections,
+            Some(statement_timeout),
+        )
+        .await?;
         let cache = AccessCache::new(db.conn.clone());
         cache.load_revoked().await?;
         if !config.is_sqlite() {
@@ -62,12 +77,17 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let port = listener.local_addr()?.port();
         let state = AppState {
-            schema: graphql::build_schema(),
+            schema: graphql::build_schema_with(&limits),
             db,
             keys: Arc::new(keys),
             tokens: config.token_settings(),
             cache,
             token_ttl: config.token_ttl,
+            rate: Arc::new(crate::limits::RateLimits::new(
+                config.rate_per_second,
+                config.rate_burst,
+            )),
+            limits,
         };
         Ok(Application {
             listener,

@@ -113,10 +113,15 @@ pub const PARCELS: u64 = 800;
 
 /// Starts a hub on port 0 with a fresh, seeded database.
 pub async fn spawn_app() -> anyhow::Result<TestApp> {
+    spawn_app_with(|_| {}).await
+}
+
+/// Like `spawn_app`, with some settings changed first.
+pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> anyhow::Result<TestApp> {
     init_logs();
     let (url, database) = fresh_database().await?;
     let key_dir = tempfile::tempdir()?;
-    let config = Config {
+    let mut config = Config {
         database_url: url,
         db_max_connections: Some(4),
         listen: "127.0.0.1:0".parse()?,
@@ -129,8 +134,18 @@ pub async fn spawn_app() -> anyhow::Result<TestApp> {
         audience: "lienthong".into(),
         token_ttl: 900,
         max_body_bytes: 1_048_576,
+        max_depth: 16,
+        max_complexity: 50_000,
+        max_aliases: 30,
+        max_root_fields: 20,
+        max_document_bytes: 32_768,
+        request_timeout_ms: 10_000,
+        rate_per_second: 1_000,
+        rate_burst: 1_000,
+        introspection: true,
         log_format: LogFormat::Text,
     };
+    change(&mut config);
     let app = Application::build(config.clone()).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
     let issuer = TokenIssuer {

@@ -7,6 +7,7 @@ mod access;
 mod auth;
 mod graph;
 mod helpers;
+mod limits;
 mod listings;
 mod schema;
 mod scopes;

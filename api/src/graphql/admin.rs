@@ -57,6 +57,7 @@ impl Province {
     }
 
     /// The province's communes, wards and special zones, in code order.
+    #[graphql(complexity = "first.unwrap_or(50).max(0) as usize * child_complexity + 1")]
     async fn communes(
         &self,
         #[graphql(desc = "Page size, 50 by default, at most 500.")] first: Option<i32>,

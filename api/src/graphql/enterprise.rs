@@ -403,7 +403,10 @@ impl EnterpriseQuery {
 
     /// Enterprises with a head office in your jurisdiction, filtered, one
     /// page at a time, in code order.
-    #[graphql(guard = "Scope::EnterpriseRead")]
+    #[graphql(
+        guard = "Scope::EnterpriseRead",
+        complexity = "first.unwrap_or(50).max(0) as usize * child_complexity + 1"
+    )]
     async fn enterprises(
         &self,
         ctx: &Context<'_>,

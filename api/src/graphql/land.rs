@@ -302,7 +302,10 @@ impl LandQuery {
     }
 
     /// Parcels in your jurisdiction, filtered, one page at a time, in id order.
-    #[graphql(guard = "Scope::LandRead")]
+    #[graphql(
+        guard = "Scope::LandRead",
+        complexity = "first.unwrap_or(50).max(0) as usize * child_complexity + 1"
+    )]
     async fn land_parcels(
         &self,
         ctx: &Context<'_>,

@@ -66,18 +66,32 @@ pub struct MutationRoot(access::AccessMutation);
 
 pub type LienthongSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// Builds the schema. Pure: safe to call without a database.
+/// Builds the schema with the default limits. Pure: safe to call without
+/// a database.
 pub fn build_schema() -> LienthongSchema {
-    Schema::build(
+    build_schema_with(&crate::limits::Limits::default())
+}
+
+/// Builds the schema with the given limits.
+pub fn build_schema_with(limits: &crate::limits::Limits) -> LienthongSchema {
+    let builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
         EmptySubscription,
     )
     .extension(crate::error::ErrorCodes)
+    .extension(crate::limits::DocumentLimits {
+        max_aliases: limits.max_aliases,
+        max_root_fields: limits.max_root_fields,
+    })
     .disable_suggestions()
-    .limit_depth(16)
-    .limit_complexity(20_000)
-    .finish()
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity);
+    if limits.introspection {
+        builder.finish()
+    } else {
+        builder.disable_introspection().finish()
+    }
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

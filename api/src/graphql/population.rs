@@ -460,7 +460,10 @@ impl PopulationQuery {
     }
 
     /// Citizens residing in your jurisdiction, filtered, one page at a time.
-    #[graphql(guard = "Scope::PopulationRead")]
+    #[graphql(
+        guard = "Scope::PopulationRead",
+        complexity = "first.unwrap_or(50).max(0) as usize * child_complexity + 1"
+    )]
     async fn citizens(
         &self,
         ctx: &Context<'_>,
