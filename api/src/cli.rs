@@ -158,7 +158,8 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             if config.demo {
                 seed::ensure_demo_agencies(&db.conn).await?;
             }
-            let keys = SigningKeys::load_or_create(&config.signing_key_path(), config.demo)?;
+            let keys = SigningKeys::load_or_create(&config.signing_key_path(), config.demo)?
+                .with_previous(&config.previous_signing_keys)?;
             let state = AppState {
                 schema: graphql::build_schema(),
                 cache: AccessCache::new(db.conn.clone()),

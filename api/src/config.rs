@@ -38,6 +38,11 @@ pub struct Config {
     #[arg(long, env = "LIENTHONG_SIGNING_KEY")]
     pub signing_key: Option<PathBuf>,
 
+    /// Earlier signing keys (comma-separated PEM files), still accepted for
+    /// verification after a rotation until their tokens expire.
+    #[arg(long, env = "LIENTHONG_PREVIOUS_SIGNING_KEYS", value_delimiter = ',')]
+    pub previous_signing_keys: Vec<PathBuf>,
+
     /// Demo mode: create the signing key if missing, load demo data into an
     /// empty database and print demo tokens. Set to false in production.
     #[arg(long, env = "LIENTHONG_DEMO", default_value_t = true, action = clap::ArgAction::Set)]

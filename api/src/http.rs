@@ -239,12 +239,20 @@ async fn graphql_handler(
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
-/// The JSON Web Key Set: the public key that verifies the hub's tokens.
+/// The JSON Web Key Set: the public keys that verify the hub's tokens, the
+/// current one first, then earlier ones whose tokens may still be alive.
 async fn jwks(State(state): State<AppState>) -> Response {
-    let body = serde_json::json!({ "keys": [{
-        "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA",
-        "kid": state.keys.kid, "x": state.keys.public_x,
-    }] });
+    let keys: Vec<_> = state
+        .keys
+        .public_keys()
+        .into_iter()
+        .map(|(kid, x)| {
+            serde_json::json!({
+                "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": kid, "x": x,
+            })
+        })
+        .collect();
+    let body = serde_json::json!({ "keys": keys });
     ([(header::CACHE_CONTROL, "public, max-age=300")], Json(body)).into_response()
 }
 

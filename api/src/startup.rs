@@ -71,7 +71,8 @@ impl Application {
                 .await
                 .context("listening for access changes on PostgreSQL")?;
         }
-        let keys = SigningKeys::load_or_create(&config.signing_key_path(), config.demo)?;
+        let keys = SigningKeys::load_or_create(&config.signing_key_path(), config.demo)?
+            .with_previous(&config.previous_signing_keys)?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -141,7 +142,9 @@ impl Application {
             let token = self.issue_token(code, None, DEMO_TTL).await?;
             println!("\n  {code}:\n  {token}");
         }
-        let secrets = seed::ensure_client_secrets(&self.state.db.conn, &FEATURED).await?;
+        let codes: Vec<String> = seed::demo_agencies().into_iter().map(|a| a.code).collect();
+        let codes: Vec<&str> = codes.iter().map(String::as_str).collect();
+        let secrets = seed::ensure_client_secrets(&self.state.db.conn, &codes).await?;
         if !secrets.is_empty() {
             println!(
                 "\nClient secrets for POST /oauth/token (shown this once; only hashes are kept):"

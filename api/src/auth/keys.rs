@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::Path;
 
-/// The key pair that signs and verifies the hub's tokens.
+/// The key pair that signs and verifies the hub's tokens, and the public
+/// keys of earlier signing keys, still honoured until their tokens expire.
 pub struct SigningKeys {
     pub encoding: EncodingKey,
     pub decoding: DecodingKey,
@@ -18,6 +19,58 @@ pub struct SigningKeys {
     pub kid: String,
     /// The public key, base64url (JWK `x`).
     pub public_x: String,
+    /// Earlier keys: verify only, never sign.
+    pub previous: Vec<VerifyingKey>,
+}
+
+/// A public key that verifies tokens.
+pub struct VerifyingKey {
+    pub kid: String,
+    pub public_x: String,
+    pub decoding: DecodingKey,
+}
+
+impl SigningKeys {
+    /// The key that verifies tokens with key id `kid`, current or earlier.
+    pub fn verifying(&self, kid: &str) -> Option<&DecodingKey> {
+        if kid == self.kid {
+            return Some(&self.decoding);
+        }
+        self.previous
+            .iter()
+            .find(|k| k.kid == kid)
+            .map(|k| &k.decoding)
+    }
+
+    /// Every public key, current first: `(kid, x)`.
+    pub fn public_keys(&self) -> Vec<(&str, &str)> {
+        std::iter::once((self.kid.as_str(), self.public_x.as_str()))
+            .chain(
+                self.previous
+                    .iter()
+                    .map(|k| (k.kid.as_str(), k.public_x.as_str())),
+            )
+            .collect()
+    }
+
+    /// Adds earlier keys (PKCS#8 PEM private keys or their files), so that
+    /// tokens they signed stay valid after a rotation until they expire.
+    pub fn with_previous(mut self, paths: &[std::path::PathBuf]) -> anyhow::Result<SigningKeys> {
+        for path in paths {
+            let pem = std::fs::read_to_string(path)
+                .with_context(|| format!("reading previous signing key {}", path.display()))?;
+            let old = SigningKeys::from_pem(&pem)
+                .with_context(|| format!("previous signing key {}", path.display()))?;
+            if old.kid != self.kid {
+                self.previous.push(VerifyingKey {
+                    kid: old.kid,
+                    public_x: old.public_x,
+                    decoding: old.decoding,
+                });
+            }
+        }
+        Ok(self)
+    }
 }
 
 impl std::fmt::Debug for SigningKeys {
@@ -65,6 +118,7 @@ impl SigningKeys {
             decoding: DecodingKey::from_ed_components(&public_x)?,
             kid,
             public_x,
+            previous: Vec::new(),
         })
     }
 }

@@ -82,17 +82,17 @@ pub fn verify(
     token: &str,
 ) -> Result<TokenClaims, TokenError> {
     let header = jsonwebtoken::decode_header(token).map_err(TokenError::Header)?;
-    if header.kid.as_deref() != Some(keys.kid.as_str()) {
+    let Some(key) = header.kid.as_deref().and_then(|kid| keys.verifying(kid)) else {
         return Err(TokenError::UnknownKey(header.kid));
-    }
+    };
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.set_issuer(&[&settings.issuer]);
     validation.set_audience(&[&settings.audience]);
     validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
     validation.validate_nbf = true;
     validation.leeway = 30;
-    let data = jsonwebtoken::decode::<Claims>(token, &keys.decoding, &validation)
-        .map_err(TokenError::Invalid)?;
+    let data =
+        jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(TokenError::Invalid)?;
     let claims = data.claims;
     if claims.sub.is_empty() || claims.jti.is_empty() {
         return Err(TokenError::Claims("empty sub or jti".into()));
@@ -151,5 +151,39 @@ mod tests {
         let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
         parts[1].push('A');
         assert!(verify(&keys, &settings(), &parts.join(".")).is_err());
+    }
+
+    #[test]
+    fn tokens_of_a_previous_key_stay_valid_after_rotation() {
+        let dir = std::env::temp_dir().join(format!("lienthong-rotate-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("old.pem"), PEM).unwrap();
+        let old = SigningKeys::from_pem(PEM).unwrap();
+        let national = Jurisdiction::National;
+        let token = issue(&old, &settings(), "BCA", ScopeSet::default(), &national, 60).unwrap();
+        let new = SigningKeys::load_or_create(&dir.join("new.key"), true).unwrap();
+        assert!(verify(&new, &settings(), &token).is_err(), "unknown before");
+        let rotated = new.with_previous(&[dir.join("old.pem")]).unwrap();
+        assert!(
+            verify(&rotated, &settings(), &token).is_ok(),
+            "honoured after"
+        );
+        assert_eq!(rotated.public_keys().len(), 2);
+        let fresh = issue(
+            &rotated,
+            &settings(),
+            "BCA",
+            ScopeSet::default(),
+            &national,
+            60,
+        )
+        .unwrap();
+        let header = jsonwebtoken::decode_header(&fresh).unwrap();
+        assert_eq!(
+            header.kid.as_deref(),
+            Some(rotated.kid.as_str()),
+            "signs with the new key"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }
