@@ -9,6 +9,7 @@ mod graph;
 mod helpers;
 mod limits;
 mod listings;
+mod properties;
 mod schema;
 mod scopes;
 mod statements;
