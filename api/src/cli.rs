@@ -70,6 +70,28 @@ enum Command {
         #[arg(long)]
         ttl: Option<i64>,
     },
+    /// Register an agency and print its client secret (shown once), e.g.
+    /// the hub operator of a production database, which then registers the
+    /// others through the API.
+    RegisterAgency {
+        #[command(flatten)]
+        config: Config,
+        /// Agency code, e.g. TTDLQG.
+        #[arg(long)]
+        code: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// hub, ministry or province.
+        #[arg(long, value_parser = ["hub", "ministry", "province"])]
+        kind: String,
+        /// For a province agency, its province code.
+        #[arg(long)]
+        province_code: Option<String>,
+        /// Datasets it owns (repeatable): population, land, enterprise.
+        #[arg(long = "owns", value_parser = ["population", "land", "enterprise"])]
+        owns: Vec<String>,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
 }
@@ -97,7 +119,8 @@ fn run(mut args: Vec<OsString>) -> anyhow::Result<()> {
         Command::Serve { config }
         | Command::Migrate { config }
         | Command::Seed { config, .. }
-        | Command::Token { config, .. } => config.log_format,
+        | Command::Token { config, .. }
+        | Command::RegisterAgency { config, .. } => config.log_format,
         Command::Schema => LogFormat::Text,
     };
     init_tracing(log_format);
@@ -177,6 +200,45 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 issue_agency_token(&state, &agency, requested, ttl.unwrap_or(config.token_ttl))
                     .await?;
             println!("{}", issued.token);
+        }
+        Command::RegisterAgency {
+            config,
+            code,
+            name,
+            kind,
+            province_code,
+            owns,
+        } => {
+            use entities::access::{AgencyKind, Dataset};
+            let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
+            db::migrate(&db.conn).await?;
+            let kind = match kind.as_str() {
+                "hub" => AgencyKind::Hub,
+                "province" => AgencyKind::Province,
+                _ => AgencyKind::Ministry,
+            };
+            let owns = owns
+                .iter()
+                .map(|d| match d.as_str() {
+                    "population" => Dataset::Population,
+                    "land" => Dataset::Land,
+                    _ => Dataset::Enterprise,
+                })
+                .collect();
+            let input = crate::access::service::NewAgency {
+                code,
+                name,
+                kind,
+                province_code,
+                owns,
+            };
+            let (agency, secret) = crate::access::service::register_agency(&db.conn, input)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "registered {}; client secret (shown once): {secret}",
+                agency.code
+            );
         }
         Command::Schema => print!("{}", graphql::sdl()),
     }

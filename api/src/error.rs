@@ -19,8 +19,10 @@ pub enum ApiError {
     Unauthenticated,
     #[error("this field needs the scope {required_scope}")]
     Forbidden { required_scope: Scope },
+    /// Refused for a reason other than a missing scope: outside the
+    /// caller's jurisdiction, or not the owner of the data.
     #[error("{0}")]
-    OutsideJurisdiction(String),
+    NotAllowed(String),
     #[error("{0}")]
     BadUserInput(String),
     #[error("{0}")]
@@ -40,7 +42,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Unauthenticated => "UNAUTHENTICATED",
-            ApiError::Forbidden { .. } | ApiError::OutsideJurisdiction(_) => "FORBIDDEN",
+            ApiError::Forbidden { .. } | ApiError::NotAllowed(_) => "FORBIDDEN",
             ApiError::BadUserInput(_) => "BAD_USER_INPUT",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::Conflict(_) => "CONFLICT",

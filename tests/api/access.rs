@@ -451,3 +451,53 @@ async fn the_hub_registers_agencies() -> anyhow::Result<()> {
     assert_eq!(listed["data"]["agency"]["name"], "Bộ Y tế");
     Ok(())
 }
+
+/// Two owners' clerks deciding one request at once: exactly one decision
+/// stands and one grant is created; the other is told it was decided.
+#[tokio::test]
+async fn a_request_is_decided_once_even_concurrently() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let asked = app
+        .graphql_as(
+            "UBND-68",
+            "mutation { requestAccess(input: { dataset: ENTERPRISE, scopes: [\"enterprise:read\"], jurisdiction: [\"79\"],
+               purpose: \"p\", legalBasis: \"l\" }) { request { id } } }",
+            json!({}),
+        )
+        .await?;
+    let id = asked["data"]["requestAccess"]["request"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let decide = "mutation ($id: String!, $approve: Boolean!) { decideAccessRequest(input: { id: $id, approve: $approve, reason: \"r\" }) { request { status } } }";
+    let token = app.token("BTC").await?;
+    let attempts = (0..8).map(|i| {
+        let (app, token, id) = (&app, token.clone(), id.clone());
+        async move {
+            app.graphql_with(&token, decide, json!({ "id": id, "approve": i % 2 == 0 }))
+                .await
+        }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let mut won = 0;
+    for body in results {
+        let body = body?;
+        if body["data"]["decideAccessRequest"].is_object() {
+            won += 1;
+        } else {
+            assert_eq!(errors(&body)[0]["extensions"]["code"], "CONFLICT", "{body}");
+        }
+    }
+    assert_eq!(won, 1);
+    let grants = app
+        .graphql_as("UBND-68", "{ grants { dataset jurisdiction } }", json!({}))
+        .await?;
+    let created = grants["data"]["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["dataset"] == "ENTERPRISE" && g["jurisdiction"] == json!(["79"]))
+        .count();
+    assert!(created <= 1, "at most one grant: {grants}");
+    Ok(())
+}

@@ -194,7 +194,7 @@ pub fn check_grant(
     now: DateTime<Utc>,
 ) -> Result<CheckedGrant, ApiError> {
     if !owned(granter).contains(&input.dataset) {
-        return Err(ApiError::OutsideJurisdiction(format!(
+        return Err(ApiError::NotAllowed(format!(
             "only the owner of {:?} may grant access to it; {} does not own it",
             input.dataset, granter.code
         )));

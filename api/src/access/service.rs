@@ -12,9 +12,10 @@ use entities::access::{
     AgencyKind, AgencyStatus, Dataset, RequestStatus, access_grant, access_request, agency,
     revoked_token,
 };
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, IntoActiveModel,
-    TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, QueryFilter, TransactionTrait,
 };
 
 async fn find_agency(db: &DatabaseConnection, code: &str) -> Result<agency::Model, ApiError> {
@@ -183,19 +184,33 @@ pub async fn revoke_access(
         .ok_or_else(|| ApiError::NotFound(format!("no grant {id}")))?;
     if grant.granted_by != caller {
         // Someone else's grant: as if it did not exist, for a non-owner.
-        return Err(ApiError::OutsideJurisdiction(format!(
+        return Err(ApiError::NotAllowed(format!(
             "grant {id} was given by {}; only its owner may revoke it",
             grant.granted_by
         )));
     }
-    if grant.revoked_at.is_some() {
+    // Only a grant not yet revoked is revoked: of two concurrent
+    // revocations, one wins and the other is told so.
+    let now = Utc::now();
+    let updated = access_grant::Entity::update_many()
+        .col_expr(access_grant::Column::RevokedAt, Expr::value(now))
+        .col_expr(
+            access_grant::Column::RevokeReason,
+            Expr::value(reason.trim().to_owned()),
+        )
+        .filter(access_grant::Column::Id.eq(id))
+        .filter(access_grant::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    if updated.rows_affected == 0 {
         return Err(ApiError::Conflict(format!("grant {id} is already revoked")));
     }
     let grantee = grant.grantee.clone();
-    let mut active = grant.into_active_model();
-    active.revoked_at = Set(Some(Utc::now()));
-    active.revoke_reason = Set(Some(reason.trim().to_owned()));
-    let row = active.update(db).await?;
+    let row = access_grant::Model {
+        revoked_at: Some(now),
+        revoke_reason: Some(reason.trim().to_owned()),
+        ..grant
+    };
     cache.publish(Change::Agency(grantee)).await?;
     Ok(row)
 }
@@ -268,7 +283,7 @@ pub async fn decide_request(
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no access request {id}")))?;
     if !owned(&owner).contains(&request.dataset) {
-        return Err(ApiError::OutsideJurisdiction(format!(
+        return Err(ApiError::NotAllowed(format!(
             "only the owner of {:?} may decide this request",
             request.dataset
         )));
@@ -321,17 +336,45 @@ pub async fn decide_request(
         None
     };
     let requester = request.requester.clone();
-    let mut active = request.into_active_model();
-    active.status = Set(if approve {
+    let status = if approve {
         RequestStatus::Approved
     } else {
         RequestStatus::Rejected
-    });
-    active.decided_at = Set(Some(now));
-    active.decided_by = Set(Some(owner.code));
-    active.decision_reason = Set(Some(reason.trim().to_owned()));
-    active.grant_id = Set(grant.as_ref().map(|g| g.id.clone()));
-    let request = active.update(&txn).await?;
+    };
+    // Decided once: of two concurrent decisions, one wins and the other
+    // rolls back.
+    let updated = access_request::Entity::update_many()
+        .col_expr(access_request::Column::Status, Expr::value(status))
+        .col_expr(access_request::Column::DecidedAt, Expr::value(now))
+        .col_expr(
+            access_request::Column::DecidedBy,
+            Expr::value(owner.code.clone()),
+        )
+        .col_expr(
+            access_request::Column::DecisionReason,
+            Expr::value(reason.trim().to_owned()),
+        )
+        .col_expr(
+            access_request::Column::GrantId,
+            Expr::value(grant.as_ref().map(|g| g.id.clone())),
+        )
+        .filter(access_request::Column::Id.eq(id))
+        .filter(access_request::Column::Status.eq(RequestStatus::Pending))
+        .exec(&txn)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(ApiError::Conflict(format!(
+            "request {id} is already decided"
+        )));
+    }
+    let request = access_request::Model {
+        status,
+        decided_at: Some(now),
+        decided_by: Some(owner.code.clone()),
+        decision_reason: Some(reason.trim().to_owned()),
+        grant_id: grant.as_ref().map(|g| g.id.clone()),
+        ..request
+    };
     txn.commit().await?;
     if grant.is_some() {
         cache.publish(Change::Agency(requester)).await?;

@@ -63,7 +63,7 @@ pub fn listing_provinces(
     let jurisdiction = principal.jurisdiction(dataset);
     match (wanted, &jurisdiction) {
         (Some(code), jurisdiction) if jurisdiction.allows(&code) => Ok(Provinces::Only(vec![code])),
-        (Some(code), _) => Err(ApiError::OutsideJurisdiction(format!(
+        (Some(code), _) => Err(ApiError::NotAllowed(format!(
             "province {code} is outside the jurisdiction of {} over {dataset:?} ({jurisdiction})",
             principal.agency
         ))),
