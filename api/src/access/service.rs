@@ -294,10 +294,12 @@ pub async fn decide_request(
         )));
     }
     let now = Utc::now();
-    let txn = db.begin().await?;
+    // The grant is worked out before the transaction, which then writes
+    // first: a transaction that read before writing could not wait for a
+    // concurrent writer on SQLite (it would fail with "database is locked").
     let grant = if approve {
         let grantee = agency::Entity::find_by_id(request.requester.clone())
-            .one(&txn)
+            .one(db)
             .await?;
         let input = NewGrant {
             dataset: request.dataset,
@@ -311,27 +313,22 @@ pub async fn decide_request(
             valid_until,
         };
         let checked = check_grant(&owner, grantee.as_ref(), &input, now)?;
-        Some(
-            access_grant::Model {
-                id: uuid::Uuid::new_v4().to_string(),
-                dataset: request.dataset,
-                grantee: request.requester.clone(),
-                scopes: checked.scopes.to_string(),
-                jurisdiction: checked.jurisdiction.to_string(),
-                purpose: request.purpose.clone(),
-                legal_basis: request.legal_basis.clone(),
-                requires_purpose: false,
-                valid_from: checked.valid_from,
-                valid_until,
-                granted_by: owner.code.clone(),
-                granted_at: now,
-                revoked_at: None,
-                revoke_reason: None,
-            }
-            .into_active_model()
-            .insert(&txn)
-            .await?,
-        )
+        Some(access_grant::Model {
+            id: uuid::Uuid::new_v4().to_string(),
+            dataset: request.dataset,
+            grantee: request.requester.clone(),
+            scopes: checked.scopes.to_string(),
+            jurisdiction: checked.jurisdiction.to_string(),
+            purpose: request.purpose.clone(),
+            legal_basis: request.legal_basis.clone(),
+            requires_purpose: false,
+            valid_from: checked.valid_from,
+            valid_until,
+            granted_by: owner.code.clone(),
+            granted_at: now,
+            revoked_at: None,
+            revoke_reason: None,
+        })
     } else {
         None
     };
@@ -341,6 +338,7 @@ pub async fn decide_request(
     } else {
         RequestStatus::Rejected
     };
+    let txn = db.begin().await?;
     // Decided once: of two concurrent decisions, one wins and the other
     // rolls back.
     let updated = access_request::Entity::update_many()
@@ -367,6 +365,10 @@ pub async fn decide_request(
             "request {id} is already decided"
         )));
     }
+    let grant = match grant {
+        Some(grant) => Some(grant.into_active_model().insert(&txn).await?),
+        None => None,
+    };
     let request = access_request::Model {
         status,
         decided_at: Some(now),
