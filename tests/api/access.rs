@@ -469,7 +469,7 @@ async fn a_request_is_decided_once_even_concurrently() -> anyhow::Result<()> {
         .as_str()
         .unwrap()
         .to_owned();
-    let decide = "mutation ($id: String!, $approve: Boolean!) { decideAccessRequest(input: { id: $id, approve: $approve, reason: \"r\" }) { request { status } } }";
+    let decide = "mutation ($id: String!, $approve: Boolean!) { decideAccessRequest(input: { id: $id, approve: $approve, reason: \"r\" }) { request { status } grant { id } } }";
     let token = app.token("BTC").await?;
     let attempts = (0..8).map(|i| {
         let (app, token, id) = (&app, token.clone(), id.clone());
@@ -480,10 +480,14 @@ async fn a_request_is_decided_once_even_concurrently() -> anyhow::Result<()> {
     });
     let results = futures::future::join_all(attempts).await;
     let mut won = 0;
+    let mut approved = false;
     for body in results {
         let body = body?;
-        if body["data"]["decideAccessRequest"].is_object() {
+        let payload = &body["data"]["decideAccessRequest"];
+        if payload.is_object() {
             won += 1;
+            approved = payload["request"]["status"] == "APPROVED";
+            assert_eq!(payload["grant"].is_object(), approved, "{body}");
         } else {
             assert_eq!(errors(&body)[0]["extensions"]["code"], "CONFLICT", "{body}");
         }
@@ -498,6 +502,10 @@ async fn a_request_is_decided_once_even_concurrently() -> anyhow::Result<()> {
         .iter()
         .filter(|g| g["dataset"] == "ENTERPRISE" && g["jurisdiction"] == json!(["79"]))
         .count();
-    assert!(created <= 1, "at most one grant: {grants}");
+    assert_eq!(
+        created,
+        usize::from(approved),
+        "one grant if approved, none if rejected: {grants}"
+    );
     Ok(())
 }

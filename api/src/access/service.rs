@@ -144,8 +144,23 @@ pub async fn grant_access(
     let grantee = agency::Entity::find_by_id(input.grantee.clone())
         .one(db)
         .await?;
-    let checked = check_grant(&granter, grantee.as_ref(), &input, now)?;
-    let row = access_grant::Model {
+    let row = grant_row(&granter, grantee.as_ref(), &input, now)?
+        .into_active_model()
+        .insert(db)
+        .await?;
+    cache.publish(Change::Agency(input.grantee)).await?;
+    Ok(row)
+}
+
+/// The row of a new grant, after `check_grant`'s rules.
+fn grant_row(
+    granter: &agency::Model,
+    grantee: Option<&agency::Model>,
+    input: &NewGrant,
+    now: DateTime<Utc>,
+) -> Result<access_grant::Model, ApiError> {
+    let checked = check_grant(granter, grantee, input, now)?;
+    Ok(access_grant::Model {
         id: uuid::Uuid::new_v4().to_string(),
         dataset: input.dataset,
         grantee: input.grantee.clone(),
@@ -156,16 +171,11 @@ pub async fn grant_access(
         requires_purpose: input.requires_purpose,
         valid_from: checked.valid_from,
         valid_until: input.valid_until,
-        granted_by: granter.code,
+        granted_by: granter.code.clone(),
         granted_at: now,
         revoked_at: None,
         revoke_reason: None,
-    }
-    .into_active_model()
-    .insert(db)
-    .await?;
-    cache.publish(Change::Agency(input.grantee)).await?;
-    Ok(row)
+    })
 }
 
 /// Revokes a grant: only the owner that gave it, once; effective on the
@@ -312,23 +322,7 @@ pub async fn decide_request(
             valid_from: None,
             valid_until,
         };
-        let checked = check_grant(&owner, grantee.as_ref(), &input, now)?;
-        Some(access_grant::Model {
-            id: uuid::Uuid::new_v4().to_string(),
-            dataset: request.dataset,
-            grantee: request.requester.clone(),
-            scopes: checked.scopes.to_string(),
-            jurisdiction: checked.jurisdiction.to_string(),
-            purpose: request.purpose.clone(),
-            legal_basis: request.legal_basis.clone(),
-            requires_purpose: false,
-            valid_from: checked.valid_from,
-            valid_until,
-            granted_by: owner.code.clone(),
-            granted_at: now,
-            revoked_at: None,
-            revoke_reason: None,
-        })
+        Some(grant_row(&owner, grantee.as_ref(), &input, now)?)
     } else {
         None
     };
