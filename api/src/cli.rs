@@ -92,8 +92,23 @@ enum Command {
         #[arg(long = "owns", value_parser = ["population", "land", "enterprise"])]
         owns: Vec<String>,
     },
+    /// Check the access log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk every node's hash chain: report the rows checked, or exit
+    /// non-zero naming the first row altered, inserted or removed.
+    Verify {
+        #[command(flatten)]
+        config: Config,
+    },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -120,7 +135,10 @@ fn run(mut args: Vec<OsString>) -> anyhow::Result<()> {
         | Command::Migrate { config }
         | Command::Seed { config, .. }
         | Command::Token { config, .. }
-        | Command::RegisterAgency { config, .. } => config.log_format,
+        | Command::RegisterAgency { config, .. }
+        | Command::Audit {
+            action: AuditCommand::Verify { config },
+        } => config.log_format,
         Command::Schema => LogFormat::Text,
     };
     init_tracing(log_format);
@@ -141,6 +159,18 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 tracing::info!(port = app.port(), "serving");
             }
             app.run_until_stopped().await?;
+        }
+        Command::Audit {
+            action: AuditCommand::Verify { config },
+        } => {
+            let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
+            let report = crate::audit::verify::verify(&db.conn)
+                .await
+                .context("the access log is not intact")?;
+            println!(
+                "access log intact: {} rows checked in {} chains",
+                report.rows, report.chains
+            );
         }
         Command::Migrate { config } => {
             let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
@@ -183,6 +213,13 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             }
             let keys = SigningKeys::load_or_create(&config.signing_key_path(), config.demo)?
                 .with_previous(&config.previous_signing_keys)?;
+            let metrics = Arc::new(crate::metrics::Metrics::default());
+            let audit = crate::audit::writer::AuditWriter::start(
+                db.conn.clone(),
+                &config.node(),
+                std::time::Duration::from_secs(5),
+                metrics.clone(),
+            );
             let state = AppState {
                 schema: graphql::build_schema(),
                 cache: AccessCache::new(db.conn.clone()),
@@ -195,6 +232,8 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                     config.rate_burst,
                 )),
                 limits: config.limits(),
+                audit,
+                metrics,
             };
             let issued =
                 issue_agency_token(&state, &agency, requested, ttl.unwrap_or(config.token_ttl))

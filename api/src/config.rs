@@ -112,12 +112,34 @@ pub struct Config {
     #[arg(long, env = "LIENTHONG_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
 
+    /// This server's name in the access log; each node keeps its own hash
+    /// chain. Defaults to the host name.
+    #[arg(long, env = "LIENTHONG_NODE_ID")]
+    pub node_id: Option<String>,
+
     /// Log format.
     #[arg(long, env = "LIENTHONG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 }
 
 impl Config {
+    /// The node id: as configured, or the host name, or `hub`.
+    pub fn node(&self) -> String {
+        let configured = self.node_id.clone().or_else(|| {
+            std::env::var("HOSTNAME")
+                .ok()
+                .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        });
+        let node: String = configured
+            .unwrap_or_default()
+            .trim()
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .take(64)
+            .collect();
+        if node.is_empty() { "hub".into() } else { node }
+    }
+
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
     }

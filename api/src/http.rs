@@ -2,11 +2,14 @@
 //! playground and health.
 
 use crate::access::cache::AccessCache;
+use crate::audit::writer::AuditWriter;
+use crate::audit::{Declared, Trail};
 use crate::auth::keys::SigningKeys;
 use crate::auth::token::{self, TokenSettings};
 use crate::auth::{Principal, ScopeSet};
 use crate::db::Db;
 use crate::graphql::{self, LienthongSchema, Services};
+use crate::metrics::{Metrics, PoolFigures};
 use axum::extract::{DefaultBodyLimit, Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -17,7 +20,7 @@ use sea_orm::EntityTrait;
 use serde::Deserialize;
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -31,6 +34,8 @@ pub struct AppState {
     pub token_ttl: i64,
     pub rate: Arc<crate::limits::RateLimits>,
     pub limits: crate::limits::Limits,
+    pub audit: AuditWriter,
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -50,13 +55,142 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/graphql", get(playground).post(graphql_handler))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/oauth/token", axum::routing::post(oauth_token))
         .route("/.well-known/jwks.json", get(jwks))
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::http::Request<_>| {
+                    let id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!(
+                        "request",
+                        request_id = %id,
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_bad_request_id))
+}
+
+const REQUEST_ID: &str = "x-request-id";
+
+/// A caller may name its request (`X-Request-Id`), to find it in the
+/// hub's logs and access log; an id that is not a short token is replaced
+/// by one of the hub's own.
+async fn drop_bad_request_id(mut request: axum::extract::Request) -> axum::extract::Request {
+    let good = request.headers().get(REQUEST_ID).is_none_or(|v| {
+        let bytes = v.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= 64
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    });
+    if !good {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
+}
+
+/// Readiness: the database answers, the signing key signs, and the audit
+/// writer takes work. 503 with the failing checks otherwise.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let database = state.db.conn.ping().await.is_ok();
+    let signing_key = state.keys.self_check();
+    let audit_writer = state.audit.ping(std::time::Duration::from_secs(2)).await;
+    let word = |ok: bool| if ok { "ok" } else { "failing" };
+    let ready = database && signing_key && audit_writer;
+    let body = serde_json::json!({
+        "status": if ready { "ready" } else { "unavailable" },
+        "node": state.audit.node(),
+        "checks": {
+            "database": word(database),
+            "signingKey": word(signing_key),
+            "auditWriter": word(audit_writer),
+        }
+    });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Prometheus text exposition of the node's counters.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let pool = pool_figures(&state.db);
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(&pool),
+    )
+        .into_response()
+}
+
+fn pool_figures(db: &Db) -> PoolFigures {
+    let (size, idle, max) = match &db.conn {
+        conn if conn.get_database_backend() == sea_orm::DatabaseBackend::Sqlite => {
+            let pool = conn.get_sqlite_connection_pool();
+            (
+                pool.size(),
+                pool.num_idle() as u32,
+                pool.options().get_max_connections(),
+            )
+        }
+        conn => {
+            let pool = conn.get_postgres_connection_pool();
+            (
+                pool.size(),
+                pool.num_idle() as u32,
+                pool.options().get_max_connections(),
+            )
+        }
+    };
+    PoolFigures {
+        size,
+        idle,
+        max,
+        statements: db.statements(),
+    }
+}
+
+/// Reads the declared purpose and case reference. Either may be absent;
+/// present, each must be non-blank UTF-8 of reasonable length.
+fn declared(headers: &HeaderMap) -> Result<Declared, String> {
+    let text = |name: &str, max: usize| -> Result<Option<String>, String> {
+        let Some(value) = headers.get(name) else {
+            return Ok(None);
+        };
+        let text = std::str::from_utf8(value.as_bytes())
+            .map_err(|_| format!("{name} must be UTF-8 text"))?
+            .trim();
+        if text.is_empty() || text.chars().count() > max || text.chars().any(char::is_control) {
+            return Err(format!(
+                "{name} must have between 1 and {max} characters, without control characters"
+            ));
+        }
+        Ok(Some(text.to_owned()))
+    };
+    Ok(Declared {
+        purpose: text("x-purpose", 500)?,
+        case_ref: text("x-case-ref", 128)?,
+        request_id: headers
+            .get(REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_owned(),
+    })
 }
 
 async fn healthz() -> &'static str {
@@ -160,10 +294,32 @@ async fn graphql_handler(
     headers: HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    let principal = match authenticate(&state, &headers).await {
+    let started = std::time::Instant::now();
+    let (response, agency, operation, outcome) = serve_graphql(&state, &headers, body).await;
+    state.metrics.request(
+        "graphql",
+        agency.as_deref().unwrap_or("-"),
+        operation.as_deref().unwrap_or("-"),
+        outcome,
+        started.elapsed(),
+    );
+    response
+}
+
+/// Serves one GraphQL request; also says who asked, which operation and
+/// how it ended, for the metrics.
+async fn serve_graphql(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> (Response, Option<String>, Option<String>, &'static str) {
+    let principal = match authenticate(state, headers).await {
         Ok(principal) => principal,
-        Err(error) => return unauthorized(&error),
+        Err(error) => return (unauthorized(&error), None, None, "unauthenticated"),
     };
+    let agency = Some(principal.agency.clone());
+    let refused =
+        |response: Response, outcome: &'static str| (response, agency.clone(), None, outcome);
     if let Err(wait) = state.rate.check(&principal.agency) {
         let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
         let mut response = graphql_error(
@@ -177,35 +333,36 @@ async fn graphql_handler(
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        return response;
+        return refused(response, "rate_limited");
     }
+    let bad_request = |status: StatusCode, message: &str| {
+        refused(
+            graphql_error(status, "BAD_USER_INPUT", message),
+            "bad_request",
+        )
+    };
     let body = match body {
         Ok(body) => body,
-        Err(rejection) => {
-            return graphql_error(rejection.status(), "BAD_USER_INPUT", &rejection.body_text());
-        }
+        Err(rejection) => return bad_request(rejection.status(), &rejection.body_text()),
     };
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(_) if body.first() == Some(&b'[') => {
-            return graphql_error(
+            return bad_request(
                 StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
                 "batched requests are not accepted: send one operation per request",
             );
         }
         Err(error) => {
-            return graphql_error(
+            return bad_request(
                 StatusCode::BAD_REQUEST,
-                "BAD_USER_INPUT",
                 &format!("the body must be a JSON GraphQL request: {error}"),
             );
         }
     };
     if request.query.len() > state.limits.max_document_bytes {
-        return graphql_error(
+        return bad_request(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "BAD_USER_INPUT",
             &format!(
                 "the document has {} bytes; at most {} are accepted",
                 request.query.len(),
@@ -213,21 +370,64 @@ async fn graphql_handler(
             ),
         );
     }
+    let declared = match declared(headers) {
+        Ok(declared) => declared,
+        Err(message) => return bad_request(StatusCode::BAD_REQUEST, &message),
+    };
+    let mut operation = request.operation_name.clone();
+    let trail = Trail::new(declared);
     let services = state.services();
-    let execution = graphql::execute(&state.schema, request, principal, &services);
+    let execution = graphql::execute(
+        &state.schema,
+        request,
+        principal.clone(),
+        &services,
+        trail.clone(),
+    );
     let response = match tokio::time::timeout(state.limits.request_timeout, execution).await {
         Ok(response) => response,
         // Dropping the execution cancels its database work.
         Err(_) => {
-            return graphql_error(
-                StatusCode::OK,
-                "BAD_USER_INPUT",
-                &format!(
-                    "the query ran longer than {} ms and was cancelled: ask for smaller pages or fewer nested lists",
-                    state.limits.request_timeout.as_millis()
+            return (
+                graphql_error(
+                    StatusCode::OK,
+                    "BAD_USER_INPUT",
+                    &format!(
+                        "the query ran longer than {} ms and was cancelled: ask for smaller pages or fewer nested lists",
+                        state.limits.request_timeout.as_millis()
+                    ),
                 ),
+                agency,
+                operation,
+                "timeout",
             );
         }
+    };
+    // The accesses are committed before any data leaves.
+    let (entries, counts) = trail.entries(&principal, chrono::Utc::now());
+    if operation.is_none() {
+        operation = trail.operation();
+    }
+    if let Err(error) = state.audit.record(entries, counts).await {
+        tracing::error!(%error, "response withheld: its accesses could not be recorded");
+        return (
+            graphql_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "INTERNAL",
+                "the access could not be recorded, so no data is sent; try again",
+            ),
+            agency,
+            operation,
+            "audit_failed",
+        );
+    }
+    let outcome = match (
+        response.errors.is_empty(),
+        response.data == async_graphql::Value::Null,
+    ) {
+        (true, _) => "ok",
+        (false, false) => "partial",
+        (false, true) => "error",
     };
     let content_type = match headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
         Some(accept) if accept.contains("application/graphql-response+json") => {
@@ -236,7 +436,12 @@ async fn graphql_handler(
         _ => "application/json",
     };
     let body = serde_json::to_vec(&response).unwrap_or_else(|_| b"{}".to_vec());
-    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    (
+        ([(header::CONTENT_TYPE, content_type)], body).into_response(),
+        agency,
+        operation,
+        outcome,
+    )
 }
 
 /// The JSON Web Key Set: the public keys that verify the hub's tokens, the

@@ -4,6 +4,7 @@
 //! and [`graphql`] (the schema, one module per dataset).
 
 pub mod access;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -13,6 +14,7 @@ pub mod graphql;
 pub mod http;
 pub mod ids;
 pub mod limits;
+pub mod metrics;
 pub mod refdata;
 pub mod seed;
 pub mod startup;

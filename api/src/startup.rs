@@ -77,6 +77,18 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let port = listener.local_addr()?.port();
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        // The audit writer has a pool of its own: it is never starved of a
+        // connection by the requests that wait for it.
+        let audit_db = db::connect(&config.database_url, Some(2), None).await?;
+        let audit = crate::audit::writer::AuditWriter::start(
+            audit_db.conn,
+            &config.node(),
+            limits
+                .request_timeout
+                .max(std::time::Duration::from_secs(5)),
+            metrics.clone(),
+        );
         let state = AppState {
             schema: graphql::build_schema_with(&limits),
             db,
@@ -89,6 +101,8 @@ impl Application {
                 config.rate_burst,
             )),
             limits,
+            audit,
+            metrics,
         };
         Ok(Application {
             listener,

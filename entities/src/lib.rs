@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod admin;
+pub mod audit;
 pub mod enterprise;
 pub mod land;
 pub mod population;

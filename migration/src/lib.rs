@@ -12,6 +12,7 @@ mod m20251122_000003_create_enterprise;
 mod m20251122_000004_create_land;
 mod m20251122_000005_create_agency;
 mod m20251122_000006_create_access_grants;
+mod m20251122_000007_create_audit;
 pub mod reference;
 
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251122_000004_create_land::Migration),
             Box::new(m20251122_000005_create_agency::Migration),
             Box::new(m20251122_000006_create_access_grants::Migration),
+            Box::new(m20251122_000007_create_audit::Migration),
         ]
     }
 }

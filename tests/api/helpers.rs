@@ -144,6 +144,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> anyhow::Result<
         rate_per_second: 1_000,
         rate_burst: 1_000,
         introspection: true,
+        node_id: Some("node-a".into()),
         log_format: LogFormat::Text,
     };
     change(&mut config);
@@ -211,6 +212,16 @@ impl TestApp {
         &self.issuer.state
     }
 
+    /// The database URL the hub runs on.
+    pub fn database_url(&self) -> &str {
+        &self.config.database_url
+    }
+
+    /// The settings the hub was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// POSTs a GraphQL document with a bearer token; returns status and body.
     pub async fn post_graphql(
         &self,
@@ -218,10 +229,25 @@ impl TestApp {
         query: &str,
         variables: Value,
     ) -> anyhow::Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Value)> {
+        self.post_graphql_with_headers(token, query, variables, &[])
+            .await
+    }
+
+    /// Like `post_graphql`, with extra request headers.
+    pub async fn post_graphql_with_headers(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+        headers: &[(&str, &str)],
+    ) -> anyhow::Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Value)> {
         let mut request = self
             .client
             .post(format!("{}/graphql", self.address))
             .json(&json!({ "query": query, "variables": variables }));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }

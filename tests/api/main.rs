@@ -4,6 +4,7 @@
 //! that a fresh clone builds few test executables.
 
 mod access;
+mod audit;
 mod auth;
 mod graph;
 mod helpers;

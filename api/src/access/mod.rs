@@ -15,7 +15,7 @@ use crate::auth::{Jurisdiction, Scope, ScopeSet};
 use crate::error::ApiError;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use entities::access::{AgencyKind, AgencyStatus, Dataset, access_grant, agency};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The dataset a scope reads or writes, if it belongs to one.
 pub fn dataset_of(scope: Scope) -> Option<Dataset> {
@@ -95,8 +95,14 @@ pub struct Access {
     pub scopes: ScopeSet,
     /// Where the agency may list and count, per dataset.
     pub jurisdictions: BTreeMap<Dataset, Jurisdiction>,
-    /// Grants whose scopes are in force, per dataset (for the audit log).
+    /// Grants whose scopes are in force, per dataset.
     pub grants: BTreeMap<Dataset, Vec<String>>,
+    /// For each scope held by a grant (not by right), the grant that gives
+    /// it, named in the access log.
+    pub scope_grants: BTreeMap<Scope, String>,
+    /// Datasets read under a grant that asks every request to declare its
+    /// purpose.
+    pub purpose_required: BTreeSet<Dataset>,
     /// When this answer may change by itself (a grant starts or ends).
     pub valid_until: Option<DateTime<Utc>>,
 }
@@ -108,6 +114,9 @@ pub fn access_of(
     now: DateTime<Utc>,
 ) -> Access {
     let mut scopes = own_scopes(agency);
+    let by_right = scopes;
+    let mut scope_grants = BTreeMap::new();
+    let mut purpose_required = BTreeSet::new();
     let mut jurisdictions = BTreeMap::new();
     for dataset in owned(agency) {
         jurisdictions.insert(dataset, Jurisdiction::National);
@@ -132,6 +141,14 @@ pub fn access_of(
             .intersect(grantable(grant.dataset));
         for scope in granted.iter() {
             scopes.insert(scope);
+            if !by_right.contains(scope) {
+                scope_grants
+                    .entry(scope)
+                    .or_insert_with(|| grant.id.clone());
+            }
+        }
+        if grant.requires_purpose && !owned(agency).contains(&grant.dataset) {
+            purpose_required.insert(grant.dataset);
         }
         let Ok(jurisdiction) = Jurisdiction::parse(&grant.jurisdiction) else {
             continue;
@@ -148,6 +165,8 @@ pub fn access_of(
         scopes,
         jurisdictions,
         grants: ids,
+        scope_grants,
+        purpose_required,
         valid_until,
     }
 }

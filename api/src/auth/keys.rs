@@ -42,6 +42,24 @@ impl SigningKeys {
             .map(|k| &k.decoding)
     }
 
+    /// Whether the current key still signs what it verifies (for `/readyz`).
+    pub fn self_check(&self) -> bool {
+        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::EdDSA);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.validate_aud = false;
+        let claims = serde_json::json!({ "sub": "readyz" });
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA),
+            &claims,
+            &self.encoding,
+        )
+        .and_then(|token| {
+            jsonwebtoken::decode::<serde_json::Value>(&token, &self.decoding, &validation)
+        })
+        .is_ok_and(|data| data.claims == claims)
+    }
+
     /// Every public key, current first: `(kid, x)`.
     pub fn public_keys(&self) -> Vec<(&str, &str)> {
         std::iter::once((self.kid.as_str(), self.public_x.as_str()))

@@ -219,9 +219,23 @@ pub struct Principal {
     pub jurisdictions: BTreeMap<Dataset, Jurisdiction>,
     pub token_id: String,
     pub expires_at: i64,
+    /// The grant behind each scope held by grant, for the access log.
+    pub grants: BTreeMap<Scope, String>,
+    /// Datasets whose requests must declare a purpose.
+    pub purpose_required: BTreeSet<Dataset>,
 }
 
 impl Principal {
+    /// The grant under which `scope` is held; `None` when held by right.
+    pub fn grant_for(&self, scope: Scope) -> Option<&str> {
+        self.grants.get(&scope).map(String::as_str)
+    }
+
+    /// Whether reading `dataset` needs a declared purpose.
+    pub fn requires_purpose(&self, dataset: Dataset) -> bool {
+        self.purpose_required.contains(&dataset)
+    }
+
     pub fn has(&self, scope: Scope) -> bool {
         self.scopes.contains(scope)
     }
@@ -247,6 +261,8 @@ impl Principal {
             jurisdictions,
             token_id: claims.token_id,
             expires_at: claims.expires_at,
+            grants: access.scope_grants.clone(),
+            purpose_required: access.purpose_required.clone(),
         }
     }
 }

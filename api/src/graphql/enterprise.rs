@@ -64,6 +64,17 @@ mirror_enum!(
 /// A registered enterprise.
 pub struct Enterprise(pub enterprise::Model);
 
+/// An enterprise is logged under its code, with its legal representative
+/// when their name is disclosed. Its other register fields are public.
+impl crate::audit::Subject for Enterprise {
+    const TYPE: &'static str = "Enterprise";
+    fn subjects(&self, scope: Scope) -> [Option<&str>; 2] {
+        let representative =
+            (scope == Scope::EnterpriseRead).then_some(self.0.legal_rep_id.as_str());
+        [Some(&self.0.code), representative]
+    }
+}
+
 /// A registered enterprise.
 #[Object]
 impl Enterprise {
@@ -139,7 +150,7 @@ impl Enterprise {
     }
 
     /// The legal representative's name, as published in the business register.
-    #[graphql(guard = "Scope::EnterpriseRead")]
+    #[graphql(guard = "Scope::EnterpriseRead.on(self)")]
     async fn legal_representative_name(
         &self,
         ctx: &Context<'_>,
@@ -161,7 +172,7 @@ impl Enterprise {
     }
 
     /// Members and shareholders, largest share first.
-    #[graphql(guard = "Scope::EnterpriseReadMembers")]
+    #[graphql(guard = "Scope::EnterpriseReadMembers.on(self)")]
     async fn members(
         &self,
         ctx: &Context<'_>,
@@ -179,7 +190,7 @@ impl Enterprise {
     }
 
     /// Enterprises in which this enterprise is a member or shareholder.
-    #[graphql(guard = "Scope::EnterpriseReadMembers")]
+    #[graphql(guard = "Scope::EnterpriseReadMembers.on(self)")]
     async fn memberships(
         &self,
         ctx: &Context<'_>,
@@ -200,7 +211,7 @@ impl Enterprise {
     }
 
     /// Land-use rights the enterprise holds, by certificate number.
-    #[graphql(guard = "Scope::LandReadHolders")]
+    #[graphql(guard = "Scope::LandReadHolders.on(self)")]
     async fn land_rights(
         &self,
         ctx: &Context<'_>,
@@ -256,23 +267,31 @@ pub enum Member {
 /// One membership: who holds what share of which enterprise.
 pub struct EnterpriseMember(pub enterprise_member::Model);
 
+/// A membership is logged under the enterprise's code and the member's id.
+impl crate::audit::Subject for EnterpriseMember {
+    const TYPE: &'static str = "EnterpriseMember";
+    fn subjects(&self, _: Scope) -> [Option<&str>; 2] {
+        [Some(&self.0.enterprise_code), Some(&self.0.member_id)]
+    }
+}
+
 /// One membership: who holds what share of which enterprise.
 #[Object]
 impl EnterpriseMember {
     /// Whether the member is a citizen or an enterprise.
-    #[graphql(guard = "Scope::EnterpriseReadMembers")]
+    #[graphql(guard = "Scope::EnterpriseReadMembers.on(self)")]
     async fn kind(&self) -> Option<MemberKind> {
         Some(self.0.member_kind.into())
     }
 
     /// The member's share of the charter capital, from 0 to 1.
-    #[graphql(guard = "Scope::EnterpriseReadMembers")]
+    #[graphql(guard = "Scope::EnterpriseReadMembers.on(self)")]
     async fn share(&self) -> Option<f64> {
         Some(f64::from(self.0.share_bp) / 10_000.0)
     }
 
     /// The member. Their own fields need their own dataset's scopes.
-    #[graphql(guard = "Scope::EnterpriseReadMembers")]
+    #[graphql(guard = "Scope::EnterpriseReadMembers.on(self)")]
     async fn member(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Member>> {
         Ok(match self.0.member_kind {
             ent::MemberKind::Citizen => load_citizen(ctx, Some(&self.0.member_id))
@@ -285,7 +304,7 @@ impl EnterpriseMember {
     }
 
     /// The enterprise the membership is in.
-    #[graphql(guard = "Scope::EnterpriseReadMembers")]
+    #[graphql(guard = "Scope::EnterpriseReadMembers.on(self)")]
     async fn enterprise(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Enterprise>> {
         load_enterprise(ctx, &self.0.enterprise_code).await
     }

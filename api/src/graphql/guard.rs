@@ -5,6 +5,7 @@
 //! reaches the field is covered. A missing scope resolves the field to
 //! `null` with `FORBIDDEN` and `extensions.requiredScope`.
 
+use crate::audit::Trail;
 use crate::auth::{Jurisdiction, Principal, Scope};
 use crate::error::ApiError;
 use crate::ids;
@@ -12,16 +13,38 @@ use crate::refdata::reference;
 use async_graphql::{Context, Guard};
 use entities::access::Dataset;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
+use std::sync::Arc;
 
 impl Guard for Scope {
+    /// The principal must hold the scope, and declare a purpose where its
+    /// grant asks for one. Served and refused fields are counted per
+    /// dataset for the sharing statistics.
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        match ctx.data_opt::<Principal>() {
-            Some(principal) if principal.has(*self) => Ok(()),
-            Some(_) => Err(ApiError::Forbidden {
+        let Some(principal) = ctx.data_opt::<Principal>() else {
+            return Err(ApiError::Unauthenticated.into_graphql());
+        };
+        let trail = ctx.data_opt::<Arc<Trail>>();
+        let dataset = crate::access::dataset_of(*self);
+        let refusal = if !principal.has(*self) {
+            Some(ApiError::Forbidden {
                 required_scope: *self,
+            })
+        } else if dataset.is_some_and(|d| principal.requires_purpose(d))
+            && trail.is_none_or(|t| t.declared.purpose.is_none())
+        {
+            Some(ApiError::PurposeRequired)
+        } else {
+            None
+        };
+        if let (Some(trail), Some(dataset)) = (trail, dataset) {
+            match refusal {
+                Some(_) => trail.refused(dataset),
+                None => trail.served(dataset, *self),
             }
-            .into_graphql()),
-            None => Err(ApiError::Unauthenticated.into_graphql()),
+        }
+        match refusal {
+            Some(error) => Err(error.into_graphql()),
+            None => Ok(()),
         }
     }
 }
@@ -114,6 +137,8 @@ mod tests {
             .collect(),
             token_id: "t".into(),
             expires_at: 0,
+            grants: Default::default(),
+            purpose_required: Default::default(),
         }
     }
 

@@ -139,17 +139,27 @@ pub enum LandHolder {
 /// A land-use right certificate: who holds which share of a parcel.
 pub struct LandRight(pub land_right::Model);
 
+/// A certificate is logged under its number, and with its holder when the
+/// holder is disclosed.
+impl crate::audit::Subject for LandRight {
+    const TYPE: &'static str = "LandRight";
+    fn subjects(&self, scope: Scope) -> [Option<&str>; 2] {
+        let holder = (scope == Scope::LandReadHolders).then_some(self.0.holder_id.as_str());
+        [Some(&self.0.certificate_number), holder]
+    }
+}
+
 /// A land-use right certificate: who holds which share of a parcel.
 #[Object]
 impl LandRight {
     /// Certificate serial number, e.g. `DA123456`.
-    #[graphql(guard = "Scope::LandRead")]
+    #[graphql(guard = "Scope::LandRead.on(self)")]
     async fn certificate_number(&self) -> Option<&str> {
         Some(&self.0.certificate_number)
     }
 
     /// The parcel the certificate is for.
-    #[graphql(guard = "Scope::LandRead")]
+    #[graphql(guard = "Scope::LandRead.on(self)")]
     async fn parcel(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<LandParcel>> {
         Ok(loader(ctx)
             .load_one(ParcelById(self.0.parcel_id.clone()))
@@ -159,43 +169,43 @@ impl LandRight {
     }
 
     /// The holder's share of the parcel, from 0 to 1.
-    #[graphql(guard = "Scope::LandRead")]
+    #[graphql(guard = "Scope::LandRead.on(self)")]
     async fn share(&self) -> Option<f64> {
         Some(f64::from(self.0.share_bp) / 10_000.0)
     }
 
     /// Date of issue.
-    #[graphql(guard = "Scope::LandRead")]
+    #[graphql(guard = "Scope::LandRead.on(self)")]
     async fn issued_on(&self) -> Option<NaiveDate> {
         Some(self.0.issued_on)
     }
 
     /// Active, transferred or revoked.
-    #[graphql(guard = "Scope::LandRead")]
+    #[graphql(guard = "Scope::LandRead.on(self)")]
     async fn status(&self) -> Option<RightStatus> {
         Some(self.0.status.into())
     }
 
     /// Whether the right is mortgaged.
-    #[graphql(guard = "Scope::LandRead")]
+    #[graphql(guard = "Scope::LandRead.on(self)")]
     async fn mortgaged(&self) -> Option<bool> {
         Some(self.0.mortgaged)
     }
 
     /// Whether a citizen or an enterprise holds it.
-    #[graphql(guard = "Scope::LandReadHolders")]
+    #[graphql(guard = "Scope::LandReadHolders.on(self)")]
     async fn holder_kind(&self) -> Option<HolderKind> {
         Some(self.0.holder_kind.into())
     }
 
     /// The holder's personal id or enterprise code, as on the certificate.
-    #[graphql(guard = "Scope::LandReadHolders")]
+    #[graphql(guard = "Scope::LandReadHolders.on(self)")]
     async fn holder_id(&self) -> Option<&str> {
         Some(&self.0.holder_id)
     }
 
     /// The holder. Their own fields need their own dataset's scopes.
-    #[graphql(guard = "Scope::LandReadHolders")]
+    #[graphql(guard = "Scope::LandReadHolders.on(self)")]
     async fn holder(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<LandHolder>> {
         Ok(match self.0.holder_kind {
             land::HolderKind::Citizen => load_citizen(ctx, Some(&self.0.holder_id))

@@ -37,12 +37,14 @@ macro_rules! mirror_enum {
 
 pub mod access;
 pub mod admin;
+pub mod audit;
 pub mod enterprise;
 pub mod guard;
 pub mod land;
 pub mod loaders;
 pub mod page;
 pub mod population;
+pub mod statistics;
 
 use crate::auth::Principal;
 use async_graphql::dataloader::DataLoader;
@@ -58,6 +60,8 @@ pub struct QueryRoot(
     population::PopulationQuery,
     land::LandQuery,
     enterprise::EnterpriseQuery,
+    audit::AuditQuery,
+    statistics::StatisticsQuery,
 );
 
 /// The mutation root: every dataset's mutations, merged.
@@ -80,6 +84,7 @@ pub fn build_schema_with(limits: &crate::limits::Limits) -> LienthongSchema {
         EmptySubscription,
     )
     .extension(crate::error::ErrorCodes)
+    .extension(crate::audit::OperationName)
     .extension(crate::limits::DocumentLimits {
         max_aliases: limits.max_aliases,
         max_root_fields: limits.max_root_fields,
@@ -122,6 +127,7 @@ pub async fn execute(
     request: async_graphql::Request,
     principal: Principal,
     services: &Services,
+    trail: std::sync::Arc<crate::audit::Trail>,
 ) -> async_graphql::Response {
     let db = services.db.clone();
     use futures::StreamExt;
@@ -157,6 +163,7 @@ pub async fn execute(
     .max_batch_size(1000);
     let request = request
         .data(principal)
+        .data(trail)
         .data(loader)
         .data(db)
         .data(services.cache.clone())
