@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Throughput of audited lookups against unaudited ones, side by side, over
+# real HTTP with a real token: a citizen by personal id (personal data: each
+# response waits for its access-log row to be committed) and a land parcel
+# by id (not personal: nothing is logged). Both are one primary-key read.
+#
+#   bench/audit.sh [sqlite|postgres]      (DURATION=10 CONNECTIONS=32 ROUNDS=2)
+#
+# Needs wrk (apt-get install wrk) and curl; PostgreSQL at 127.0.0.1:5432
+# for the postgres run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STORE=${1:-sqlite}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-32}
+ROUNDS=${ROUNDS:-2}
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
+
+cargo build --release -q
+BIN=$PWD/target/release/lienthong
+WORK=$(mktemp -d)
+PID=
+PGDB=
+cleanup() {
+  [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
+  [ -n "$PGDB" ] && psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" postgres || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+case "$STORE" in
+  sqlite) URL="sqlite://$WORK/hub.db?mode=rwc" ;;
+  postgres)
+    PGDB=lienthong_bench_$$
+    psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $PGDB" postgres
+    URL="postgres://postgres@127.0.0.1:5432/$PGDB" ;;
+  *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;;
+esac
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export LIENTHONG_DATABASE_URL="$URL" LIENTHONG_SIGNING_KEY="$WORK/hub.key" \
+  LIENTHONG_LISTEN="127.0.0.1:$PORT" LIENTHONG_RATE_PER_SECOND=1000000 \
+  LIENTHONG_RATE_BURST=1000000 LIENTHONG_NODE_ID=bench RUST_LOG=warn
+"$BIN" serve >"$WORK/serve.log" 2>&1 &
+PID=$!
+for _ in $(seq 600); do
+  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break
+  sleep 0.1
+done
+curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { cat "$WORK/serve.log"; exit 1; }
+export TOKEN=$("$BIN" token --agency UBND-68 --ttl 3600)
+
+gql() {
+  curl -sf "http://127.0.0.1:$PORT/graphql" -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' -d "$1"
+}
+pick() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+CITIZEN=$(gql '{"query":"{ citizens(first: 1) { edges { node { personalId } } } }"}' | pick "['data']['citizens']['edges'][0]['node']['personalId']")
+PARCEL=$(gql '{"query":"{ landParcels(first: 1) { edges { node { id } } } }"}' | pick "['data']['landParcels']['edges'][0]['node']['id']")
+AUDITED="{\"query\":\"query Audited(\$id: String!) { citizen(personalId: \$id) { personalId fullName sex residenceCommune { name } } }\",\"variables\":{\"id\":\"$CITIZEN\"}}"
+UNAUDITED="{\"query\":\"query Unaudited(\$id: String!) { landParcel(id: \$id) { id areaM2 landUse commune { name } } }\",\"variables\":{\"id\":\"$PARCEL\"}}"
+gql "$AUDITED" | grep -q fullName
+gql "$UNAUDITED" | grep -q areaM2
+
+cat >"$WORK/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
+wrk.body = os.getenv("BODY")
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %.1f %.3f %.3f %d\n", summary.requests,
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.errors.status + summary.errors.connect + summary.errors.read +
+    summary.errors.write + summary.errors.timeout))
+end
+LUA
+
+run() { # name body -> "rps p50 p99"
+  BODY="$2" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/post.lua" \
+    "http://127.0.0.1:$PORT/graphql" | awk '/^RESULT/ {print $3, $4, $5, $6}'
+}
+rows() { gql '{"query":"{ me { agencyCode } }"}' >/dev/null; }
+
+declare -A RPS P50 P99 ERR
+for name in audited unaudited; do RPS[$name]=0; P50[$name]=0; P99[$name]=0; ERR[$name]=0; done
+for round in $(seq "$ROUNDS"); do
+  for name in audited unaudited; do
+    body=$AUDITED; [ $name = unaudited ] && body=$UNAUDITED
+    read -r rps p50 p99 errors < <(run $name "$body")
+    echo "round $round $name: $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errors" >&2
+    RPS[$name]=$(python3 -c "print(${RPS[$name]} + $rps)")
+    P50[$name]=$(python3 -c "print(${P50[$name]} + $p50)")
+    P99[$name]=$(python3 -c "print(${P99[$name]} + $p99)")
+    ERR[$name]=$(( ${ERR[$name]} + errors ))
+  done
+done
+RSS=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
+METRICS=$(curl -s "http://127.0.0.1:$PORT/metrics")
+echo
+echo "store: $STORE, $CONNECTIONS connections, $ROUNDS x ${DURATION}s per query, $(nproc) cores"
+printf '%-10s %10s %9s %9s %7s\n' query 'req/s' 'p50 ms' 'p99 ms' errors
+for name in audited unaudited; do
+  python3 -c "print('%-10s %10.0f %9.2f %9.2f %7d' % ('$name', ${RPS[$name]}/$ROUNDS, ${P50[$name]}/$ROUNDS, ${P99[$name]}/$ROUNDS, ${ERR[$name]}))"
+done
+python3 -c "print('ratio audited/unaudited: %.2f' % (${RPS[audited]} / ${RPS[unaudited]}))"
+echo "server peak RSS: $((RSS / 1024)) MiB"
+echo "$METRICS" | grep -E '^lienthong_audit_(rows_total|failures_total|batch_rows_(sum|count))' || true
