@@ -1,5 +1,7 @@
-//! HTTP routes: GraphQL (with authentication at the edge), the GraphiQL
-//! playground and health.
+//! HTTP routes: GraphQL (authentication at the edge; the response leaves
+//! only once its accesses are in the access log), the GraphiQL playground,
+//! the token endpoint and keys, health, readiness and metrics. Every
+//! request has an id (`X-Request-Id`), in its log lines and its response.
 
 use crate::access::cache::AccessCache;
 use crate::audit::writer::AuditWriter;
