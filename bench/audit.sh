@@ -48,6 +48,7 @@ for _ in $(seq 600); do
 done
 curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { cat "$WORK/serve.log"; exit 1; }
 export TOKEN=$("$BIN" token --agency UBND-68 --ttl 3600)
+ADMIN=$("$BIN" token --agency TTDLQG --ttl 3600)
 
 gql() {
   curl -sf "http://127.0.0.1:$PORT/graphql" -H "Authorization: Bearer $TOKEN" \
@@ -79,7 +80,6 @@ run() { # name body -> "rps p50 p99"
   BODY="$2" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/post.lua" \
     "http://127.0.0.1:$PORT/graphql" | awk '/^RESULT/ {print $3, $4, $5, $6}'
 }
-rows() { gql '{"query":"{ me { agencyCode } }"}' >/dev/null; }
 
 declare -A RPS P50 P99 ERR
 for name in audited unaudited; do RPS[$name]=0; P50[$name]=0; P99[$name]=0; ERR[$name]=0; done
@@ -95,7 +95,7 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 RSS=$(awk '/VmHWM/ {print $2}' /proc/$PID/status)
-METRICS=$(curl -s "http://127.0.0.1:$PORT/metrics")
+METRICS=$(curl -s "http://127.0.0.1:$PORT/metrics" -H "Authorization: Bearer $ADMIN")
 echo
 echo "store: $STORE, $CONNECTIONS connections, $ROUNDS x ${DURATION}s per query, $(nproc) cores"
 printf '%-10s %10s %9s %9s %7s\n' query 'req/s' 'p50 ms' 'p99 ms' errors

@@ -56,6 +56,7 @@ impl AppState {
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/graphql", get(playground).post(graphql_handler))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -105,6 +106,156 @@ async fn drop_bad_request_id(mut request: axum::extract::Request) -> axum::extra
     request
 }
 
+/// `GET /graphql/ws`: subscriptions over `graphql-transport-ws` (and the
+/// older `graphql-ws`). The token comes in `connection_init`
+/// (`{"Authorization": "Bearer …"}`); the connection is closed (4401 or
+/// 4403) when the token expires or is revoked, or the agency loses scopes.
+async fn graphql_ws(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: axum::extract::ws::WebSocketUpgrade,
+) -> Response {
+    use std::str::FromStr;
+    let protocol = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|protocols| {
+            protocols
+                .split(',')
+                .find_map(|p| async_graphql::http::WebSocketProtocols::from_str(p.trim()).ok())
+        });
+    let Some(protocol) = protocol else {
+        return graphql_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "ask for the graphql-transport-ws subprotocol (Sec-WebSocket-Protocol)",
+        );
+    };
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| serve_ws(state, protocol, socket))
+}
+
+async fn serve_ws(
+    state: AppState,
+    protocol: async_graphql::http::WebSocketProtocols,
+    socket: axum::extract::ws::WebSocket,
+) {
+    use async_graphql::http::WsMessage;
+    use axum::extract::ws::{CloseFrame, Message};
+    use futures::{SinkExt, StreamExt, future};
+    let (mut sink, stream) = socket.split();
+    let input = stream
+        .take_while(|message| future::ready(message.is_ok()))
+        .filter_map(|message| {
+            future::ready(match message {
+                Ok(message @ (Message::Text(_) | Message::Binary(_))) => Some(message.into_data()),
+                _ => None,
+            })
+        });
+    let (closing, mut close) = tokio::sync::mpsc::channel::<(u16, String)>(1);
+    let init_state = state.clone();
+    let outgoing = async_graphql::http::WebSocket::new(state.schema.clone(), input, protocol)
+        .on_connection_init(move |payload| async move {
+            let headers = init_headers(&payload);
+            let principal = authenticate(&init_state, &headers).await.map_err(|error| {
+                tracing::info!(reason = %error, "subscription refused");
+                async_graphql::Error::new("the bearer token is invalid")
+            })?;
+            let connection_id = uuid::Uuid::new_v4().to_string();
+            tokio::spawn(watch_access(init_state.clone(), principal.clone(), closing));
+            let mut data = async_graphql::Data::default();
+            data.insert(principal);
+            data.insert(init_state.db.conn.clone());
+            data.insert(graphql::changes::SubscriptionServices {
+                db: init_state.db.conn.clone(),
+                audit: init_state.audit.clone(),
+                connection_id,
+            });
+            Ok(data)
+        });
+    futures::pin_mut!(outgoing);
+    loop {
+        tokio::select! {
+            message = outgoing.next() => match message {
+                Some(WsMessage::Text(text)) => {
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(WsMessage::Close(code, reason)) => {
+                    let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+                    break;
+                }
+                None => break,
+            },
+            Some((code, reason)) = close.recv() => {
+                let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+                break;
+            }
+        }
+    }
+}
+
+/// The `Authorization` header carried in a `connection_init` payload
+/// (`Authorization`, `authorization` or `token`).
+fn init_headers(payload: &serde_json::Value) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let value = ["Authorization", "authorization"]
+        .iter()
+        .find_map(|k| payload.get(k).and_then(|v| v.as_str()).map(str::to_owned))
+        .or_else(|| {
+            payload
+                .get("token")
+                .and_then(|v| v.as_str())
+                .map(|t| format!("Bearer {t}"))
+        });
+    if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        headers.insert(header::AUTHORIZATION, value);
+    }
+    headers
+}
+
+/// Closes a subscription connection when its token expires or is revoked,
+/// its agency is suspended, or the agency no longer holds a scope the
+/// connection was opened with. Checks every half second.
+async fn watch_access(
+    state: AppState,
+    principal: Principal,
+    closing: tokio::sync::mpsc::Sender<(u16, String)>,
+) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        if closing.is_closed() {
+            return;
+        }
+        let reason = if chrono::Utc::now().timestamp() >= principal.expires_at {
+            Some((4401, "the token expired".to_owned()))
+        } else if state.cache.sync().await.is_err() {
+            None
+        } else if state.cache.is_revoked(&principal.token_id) {
+            Some((4401, "the token was revoked".to_owned()))
+        } else {
+            match state.cache.access(&principal.agency).await {
+                Ok(Some(access)) if access.status == AgencyStatus::Active => {
+                    (!principal.scopes.is_subset(access.scopes)).then(|| {
+                        (
+                            4403,
+                            "access was revoked: reconnect with a new token".to_owned(),
+                        )
+                    })
+                }
+                Ok(_) => Some((4403, "the agency is suspended or unknown".to_owned())),
+                Err(_) => None,
+            }
+        };
+        if let Some(reason) = reason {
+            let _ = closing.send(reason).await;
+            return;
+        }
+    }
+}
+
 /// Readiness: the database answers, the signing key signs, and the audit
 /// writer takes work. 503 with the failing checks otherwise.
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -130,8 +281,21 @@ async fn readyz(State(state): State<AppState>) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// Prometheus text exposition of the node's counters.
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Prometheus text exposition of the node's counters, for the hub
+/// operator (`hub:admin`): they name agencies and their traffic. A scraper
+/// gets its token from `/oauth/token` (Prometheus' `oauth2` settings).
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match authenticate(&state, &headers).await {
+        Ok(principal) if principal.has(crate::auth::Scope::HubAdmin) => {}
+        Ok(_) => {
+            return graphql_error(
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+                "the metrics need the scope hub:admin",
+            );
+        }
+        Err(error) => return unauthorized(&error),
+    }
     let pool = pool_figures(&state.db);
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
@@ -184,9 +348,17 @@ fn declared(headers: &HeaderMap) -> Result<Declared, String> {
         }
         Ok(Some(text.to_owned()))
     };
+    let idempotency_key = text("idempotency-key", 100)?;
+    if let Some(key) = &idempotency_key
+        && !key.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err("Idempotency-Key must be printable ASCII without spaces".into());
+    }
     Ok(Declared {
         purpose: text("x-purpose", 500)?,
         case_ref: text("x-case-ref", 128)?,
+        idempotency_key,
+        request_hash: String::new(),
         request_id: headers
             .get(REQUEST_ID)
             .and_then(|v| v.to_str().ok())
@@ -372,10 +544,18 @@ async fn serve_graphql(
             ),
         );
     }
-    let declared = match declared(headers) {
+    let mut declared = match declared(headers) {
         Ok(declared) => declared,
         Err(message) => return bad_request(StatusCode::BAD_REQUEST, &message),
     };
+    if declared.idempotency_key.is_some() {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        hasher.update(request.query.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(serde_json::to_vec(&request.variables).unwrap_or_default());
+        declared.request_hash = format!("{:x}", hasher.finalize());
+    }
     let mut operation = request.operation_name.clone();
     let trail = Trail::new(declared);
     let services = state.services();

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod limits;
 pub mod metrics;
 pub mod refdata;
+pub mod registers;
 pub mod seed;
 pub mod startup;
 pub mod text;

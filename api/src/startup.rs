@@ -71,6 +71,25 @@ impl Application {
                 .await
                 .context("listening for access changes on PostgreSQL")?;
         }
+        if !config.is_sqlite() {
+            crate::registers::feed::local()
+                .listen(&config.database_url)
+                .await
+                .context("listening for changes on PostgreSQL")?;
+        }
+        // Idempotency keys are kept two days (at least one is promised).
+        let purge_db = db.conn.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) =
+                    crate::registers::purge_idempotency_keys(&purge_db, chrono::Duration::hours(48))
+                        .await
+                {
+                    tracing::warn!(error = %error, "could not purge old idempotency keys");
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            }
+        });
         let keys = SigningKeys::load_or_create(&config.signing_key_path(), config.demo)?
             .with_previous(&config.previous_signing_keys)?;
         let listener = TcpListener::bind(config.listen)

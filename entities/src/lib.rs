@@ -8,6 +8,7 @@
 pub mod access;
 pub mod admin;
 pub mod audit;
+pub mod changes;
 pub mod enterprise;
 pub mod land;
 pub mod population;

@@ -13,6 +13,7 @@ mod m20251122_000004_create_land;
 mod m20251122_000005_create_agency;
 mod m20251122_000006_create_access_grants;
 mod m20251122_000007_create_audit;
+mod m20251122_000008_create_change_feed;
 pub mod reference;
 
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251122_000005_create_agency::Migration),
             Box::new(m20251122_000006_create_access_grants::Migration),
             Box::new(m20251122_000007_create_audit::Migration),
+            Box::new(m20251122_000008_create_change_feed::Migration),
         ]
     }
 }

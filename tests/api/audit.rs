@@ -778,9 +778,21 @@ async fn operators_see_readiness_metrics_and_request_ids() -> anyhow::Result<()>
         .await?;
     assert_eq!(status, 401);
 
+    // The metrics name agencies: for the hub operator only.
+    let metrics_url = format!("{}/metrics", app.address);
+    let anonymous = app.client.get(&metrics_url).send().await?;
+    assert_eq!(anonymous.status(), 401);
+    let province = app
+        .client
+        .get(&metrics_url)
+        .bearer_auth(app.token("UBND-68").await?)
+        .send()
+        .await?;
+    assert_eq!(province.status(), 403);
     let metrics = app
         .client
-        .get(format!("{}/metrics", app.address))
+        .get(&metrics_url)
+        .bearer_auth(app.token("TTDLQG").await?)
         .send()
         .await?
         .text()

@@ -33,6 +33,10 @@ pub struct Declared {
     pub case_ref: Option<String>,
     /// The request id (`X-Request-Id`), also in the response and the logs.
     pub request_id: String,
+    /// `Idempotency-Key`: a retried mutation with it writes once.
+    pub idempotency_key: Option<String>,
+    /// SHA-256 of the document and variables (what the key stands for).
+    pub request_hash: String,
 }
 
 /// What a request returned of one dataset.

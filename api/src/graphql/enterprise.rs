@@ -102,6 +102,12 @@ impl Enterprise {
         Some(self.0.enterprise_type.into())
     }
 
+    /// The record's version: give it as `expectedVersion` when changing it.
+    #[graphql(guard = "Scope::EnterpriseRead")]
+    async fn version(&self) -> Option<i32> {
+        Some(self.0.version)
+    }
+
     /// Registration status.
     #[graphql(guard = "Scope::EnterpriseRead")]
     async fn status(&self) -> Option<EnterpriseStatus> {
@@ -445,5 +451,168 @@ impl EnterpriseQuery {
             |e| encode("enterprise", &[&e.code]),
             Enterprise,
         )))
+    }
+}
+
+/// An enterprise to register.
+#[derive(InputObject)]
+pub struct RegisterEnterpriseInput {
+    /// The 10-digit tax code (with its check digit).
+    pub code: String,
+    pub name: String,
+    pub name_en: Option<String>,
+    pub r#type: EnterpriseType,
+    pub founded_on: NaiveDate,
+    pub registered_capital_vnd: i64,
+    pub head_office_commune_code: String,
+    pub head_office_address: String,
+    /// A living citizen.
+    pub legal_representative_id: String,
+    /// VSIC codes, the main one first.
+    pub industries: Vec<String>,
+}
+
+/// A new status.
+#[derive(InputObject)]
+pub struct ChangeEnterpriseStatusInput {
+    pub code: String,
+    /// Dissolved is final.
+    pub status: EnterpriseStatus,
+    /// The enterprise's version you read; `CONFLICT` if it changed since.
+    pub expected_version: Option<i32>,
+}
+
+/// A new legal representative.
+#[derive(InputObject)]
+pub struct ChangeLegalRepresentativeInput {
+    pub code: String,
+    /// A living citizen.
+    pub personal_id: String,
+    /// The enterprise's version you read; `CONFLICT` if it changed since.
+    pub expected_version: Option<i32>,
+}
+
+/// The enterprise as written.
+#[derive(SimpleObject)]
+pub struct RegisterEnterprisePayload {
+    pub enterprise: Option<Enterprise>,
+}
+
+/// The enterprise as written.
+#[derive(SimpleObject)]
+pub struct ChangeEnterpriseStatusPayload {
+    pub enterprise: Option<Enterprise>,
+}
+
+/// The enterprise as written.
+#[derive(SimpleObject)]
+pub struct ChangeLegalRepresentativePayload {
+    pub enterprise: Option<Enterprise>,
+}
+
+async fn fresh_enterprise(
+    ctx: &Context<'_>,
+    code: &str,
+) -> async_graphql::Result<Option<Enterprise>> {
+    Ok(enterprise::Entity::find_by_id(code.to_owned())
+        .one(db(ctx))
+        .await
+        .gql()?
+        .map(Enterprise))
+}
+
+/// Writes to the business register, for its owner.
+#[derive(Default)]
+pub struct EnterpriseMutation;
+
+#[Object]
+impl EnterpriseMutation {
+    /// Registers an enterprise (status `ACTIVE`).
+    #[graphql(guard = "Scope::EnterpriseWrite")]
+    async fn register_enterprise(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterEnterpriseInput,
+    ) -> async_graphql::Result<Option<RegisterEnterprisePayload>> {
+        let representative = input.legal_representative_id.clone();
+        let new = crate::registers::enterprise::NewEnterprise {
+            code: input.code,
+            name: input.name,
+            name_en: input.name_en,
+            kind: input.r#type.into(),
+            founded_on: input.founded_on,
+            registered_capital_vnd: input.registered_capital_vnd,
+            head_office_commune: input.head_office_commune_code,
+            head_office_line: input.head_office_address,
+            legal_rep_id: input.legal_representative_id,
+            industries: input.industries,
+        };
+        let code = crate::registers::enterprise::register_enterprise(
+            db(ctx),
+            &principal(ctx).agency,
+            new,
+            super::idempotency(ctx).as_ref(),
+        )
+        .await
+        .gql()?;
+        super::wrote(
+            ctx,
+            entities::access::Dataset::Enterprise,
+            Scope::EnterpriseWrite,
+            [code.as_str(), representative.as_str()],
+        );
+        Ok(Some(RegisterEnterprisePayload {
+            enterprise: fresh_enterprise(ctx, &code).await?,
+        }))
+    }
+
+    /// Changes an enterprise's status.
+    #[graphql(guard = "Scope::EnterpriseWrite")]
+    async fn change_enterprise_status(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangeEnterpriseStatusInput,
+    ) -> async_graphql::Result<Option<ChangeEnterpriseStatusPayload>> {
+        let code = crate::registers::enterprise::change_status(
+            db(ctx),
+            &principal(ctx).agency,
+            &input.code,
+            input.status.into(),
+            input.expected_version,
+            super::idempotency(ctx).as_ref(),
+        )
+        .await
+        .gql()?;
+        Ok(Some(ChangeEnterpriseStatusPayload {
+            enterprise: fresh_enterprise(ctx, &code).await?,
+        }))
+    }
+
+    /// Names a new legal representative.
+    #[graphql(guard = "Scope::EnterpriseWrite")]
+    async fn change_legal_representative(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangeLegalRepresentativeInput,
+    ) -> async_graphql::Result<Option<ChangeLegalRepresentativePayload>> {
+        let code = crate::registers::enterprise::change_legal_representative(
+            db(ctx),
+            &principal(ctx).agency,
+            &input.code,
+            &input.personal_id,
+            input.expected_version,
+            super::idempotency(ctx).as_ref(),
+        )
+        .await
+        .gql()?;
+        super::wrote(
+            ctx,
+            entities::access::Dataset::Enterprise,
+            Scope::EnterpriseWrite,
+            [code.as_str(), input.personal_id.as_str()],
+        );
+        Ok(Some(ChangeLegalRepresentativePayload {
+            enterprise: fresh_enterprise(ctx, &code).await?,
+        }))
     }
 }

@@ -192,6 +192,12 @@ impl LandRight {
         Some(self.0.mortgaged)
     }
 
+    /// The record's version: give it as `expectedVersion` when changing it.
+    #[graphql(guard = "Scope::LandRead.on(self)")]
+    async fn version(&self) -> Option<i32> {
+        Some(self.0.version)
+    }
+
     /// Whether a citizen or an enterprise holds it.
     #[graphql(guard = "Scope::LandReadHolders.on(self)")]
     async fn holder_kind(&self) -> Option<HolderKind> {
@@ -348,5 +354,180 @@ impl LandQuery {
             .await
             .gql()?
             .map(LandRight))
+    }
+}
+
+/// A parcel to register; its id is `<commune>-<map sheet>-<parcel number>`.
+#[derive(InputObject)]
+pub struct RegisterLandParcelInput {
+    pub commune_code: String,
+    pub map_sheet: i32,
+    pub parcel_number: i32,
+    pub area_m2: f64,
+    pub land_use: LandUse,
+    pub address_line: String,
+}
+
+/// A certificate to issue.
+#[derive(InputObject)]
+pub struct IssueLandRightInput {
+    pub parcel_id: String,
+    pub holder_kind: HolderKind,
+    /// Personal id of a living citizen, or code of an enterprise not dissolved.
+    pub holder_id: String,
+    /// Fraction of the parcel, more than 0 and at most 1; the active rights
+    /// of a parcel never exceed 1.
+    pub share: f64,
+}
+
+/// A transfer of a whole certificate to a new holder.
+#[derive(InputObject)]
+pub struct TransferLandRightInput {
+    pub certificate_number: String,
+    pub to_holder_kind: HolderKind,
+    pub to_holder_id: String,
+    /// The certificate's version you read; `CONFLICT` if it changed since.
+    pub expected_version: Option<i32>,
+}
+
+/// The parcel as written.
+#[derive(async_graphql::SimpleObject)]
+pub struct RegisterLandParcelPayload {
+    pub land_parcel: Option<LandParcel>,
+}
+
+/// The new certificate.
+#[derive(async_graphql::SimpleObject)]
+pub struct IssueLandRightPayload {
+    pub land_right: Option<LandRight>,
+}
+
+/// The new certificate and the one it replaces.
+#[derive(async_graphql::SimpleObject)]
+pub struct TransferLandRightPayload {
+    /// The new certificate, held by the new holder.
+    pub land_right: Option<LandRight>,
+    /// The old certificate, now `TRANSFERRED`.
+    pub previous: Option<LandRight>,
+}
+
+async fn fresh_right(ctx: &Context<'_>, number: &str) -> async_graphql::Result<Option<LandRight>> {
+    Ok(land_right::Entity::find_by_id(number.to_owned())
+        .one(db(ctx))
+        .await
+        .gql()?
+        .map(LandRight))
+}
+
+fn share_bp(share: f64) -> Result<i32, ApiError> {
+    if !(share.is_finite() && share > 0.0 && share <= 1.0) {
+        return Err(ApiError::BadUserInput(
+            "share must be more than 0 and at most 1".into(),
+        ));
+    }
+    Ok((share * f64::from(crate::registers::land::WHOLE)).round() as i32)
+}
+
+/// Writes to the land register, for its owner.
+#[derive(Default)]
+pub struct LandMutation;
+
+#[Object]
+impl LandMutation {
+    /// Registers a land parcel.
+    #[graphql(guard = "Scope::LandWrite")]
+    async fn register_land_parcel(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterLandParcelInput,
+    ) -> async_graphql::Result<Option<RegisterLandParcelPayload>> {
+        let new = crate::registers::land::NewParcel {
+            commune: input.commune_code,
+            map_sheet: input.map_sheet,
+            parcel_number: input.parcel_number,
+            area_m2: input.area_m2,
+            land_use: input.land_use.into(),
+            address_line: input.address_line,
+        };
+        let id = crate::registers::land::register_parcel(
+            db(ctx),
+            &principal(ctx).agency,
+            new,
+            super::idempotency(ctx).as_ref(),
+        )
+        .await
+        .gql()?;
+        Ok(Some(RegisterLandParcelPayload {
+            land_parcel: land_parcel::Entity::find_by_id(id)
+                .one(db(ctx))
+                .await
+                .gql()?
+                .map(LandParcel),
+        }))
+    }
+
+    /// Issues a land-use right certificate for a share of a parcel.
+    #[graphql(guard = "Scope::LandWrite")]
+    async fn issue_land_right(
+        &self,
+        ctx: &Context<'_>,
+        input: IssueLandRightInput,
+    ) -> async_graphql::Result<Option<IssueLandRightPayload>> {
+        let number = crate::registers::land::issue_right(
+            db(ctx),
+            &principal(ctx).agency,
+            &input.parcel_id,
+            input.holder_kind.into(),
+            &input.holder_id,
+            share_bp(input.share).gql()?,
+            super::idempotency(ctx).as_ref(),
+        )
+        .await
+        .gql()?;
+        super::wrote(
+            ctx,
+            entities::access::Dataset::Land,
+            Scope::LandWrite,
+            [number.as_str(), input.holder_id.as_str()],
+        );
+        Ok(Some(IssueLandRightPayload {
+            land_right: fresh_right(ctx, &number).await?,
+        }))
+    }
+
+    /// Transfers a certificate: it becomes `TRANSFERRED` and a new one is
+    /// issued to the new holder for the same share, in one transaction. A
+    /// right that is not active, or is mortgaged, cannot be transferred.
+    #[graphql(guard = "Scope::LandWrite")]
+    async fn transfer_land_right(
+        &self,
+        ctx: &Context<'_>,
+        input: TransferLandRightInput,
+    ) -> async_graphql::Result<Option<TransferLandRightPayload>> {
+        let number = crate::registers::land::transfer_right(
+            db(ctx),
+            &principal(ctx).agency,
+            &input.certificate_number,
+            input.to_holder_kind.into(),
+            &input.to_holder_id,
+            input.expected_version,
+            super::idempotency(ctx).as_ref(),
+        )
+        .await
+        .gql()?;
+        super::wrote(
+            ctx,
+            entities::access::Dataset::Land,
+            Scope::LandWrite,
+            [
+                number.as_str(),
+                input.certificate_number.as_str(),
+                input.to_holder_id.as_str(),
+            ],
+        );
+        Ok(Some(TransferLandRightPayload {
+            land_right: fresh_right(ctx, &number).await?,
+            previous: fresh_right(ctx, &input.certificate_number).await?,
+        }))
     }
 }

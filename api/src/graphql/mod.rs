@@ -38,6 +38,7 @@ macro_rules! mirror_enum {
 pub mod access;
 pub mod admin;
 pub mod audit;
+pub mod changes;
 pub mod enterprise;
 pub mod guard;
 pub mod land;
@@ -48,7 +49,7 @@ pub mod statistics;
 
 use crate::auth::Principal;
 use async_graphql::dataloader::DataLoader;
-use async_graphql::{Context, EmptySubscription, MergedObject, Schema};
+use async_graphql::{Context, MergedObject, Schema};
 use loaders::Loaders;
 use sea_orm::DatabaseConnection;
 
@@ -62,13 +63,19 @@ pub struct QueryRoot(
     enterprise::EnterpriseQuery,
     audit::AuditQuery,
     statistics::StatisticsQuery,
+    changes::ChangesQuery,
 );
 
 /// The mutation root: every dataset's mutations, merged.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(access::AccessMutation);
+pub struct MutationRoot(
+    access::AccessMutation,
+    population::PopulationMutation,
+    enterprise::EnterpriseMutation,
+    land::LandMutation,
+);
 
-pub type LienthongSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type LienthongSchema = Schema<QueryRoot, MutationRoot, changes::SubscriptionRoot>;
 
 /// Builds the schema with the default limits. Pure: safe to call without
 /// a database.
@@ -81,7 +88,7 @@ pub fn build_schema_with(limits: &crate::limits::Limits) -> LienthongSchema {
     let builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        changes::SubscriptionRoot,
     )
     .extension(crate::error::ErrorCodes)
     .extension(crate::audit::OperationName)
@@ -210,4 +217,36 @@ pub(crate) fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<Loaders> {
 
 pub(crate) fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
     ctx.data_unchecked::<DatabaseConnection>()
+}
+
+/// The mutation field's idempotency key, when the request has one: the
+/// caller's key, per mutation field of the request.
+pub(crate) fn idempotency(ctx: &Context<'_>) -> Option<crate::registers::Idempotency> {
+    let trail = ctx.data_opt::<std::sync::Arc<crate::audit::Trail>>()?;
+    let key = trail.declared.idempotency_key.as_ref()?;
+    Some(crate::registers::Idempotency {
+        agency: principal(ctx).agency.clone(),
+        key: format!("{key}/{}", ctx.item.node.response_key().node),
+        request_hash: trail.declared.request_hash.clone(),
+        operation: ctx.item.node.name.node.to_string(),
+    })
+}
+
+/// Logs a write of personal data like a read: the mutation and whom it
+/// was about.
+pub(crate) fn wrote<'s>(
+    ctx: &Context<'_>,
+    dataset: entities::access::Dataset,
+    scope: crate::auth::Scope,
+    subjects: impl IntoIterator<Item = &'s str>,
+) {
+    if let Some(trail) = ctx.data_opt::<std::sync::Arc<crate::audit::Trail>>() {
+        trail.disclosed(
+            dataset,
+            scope,
+            "Mutation",
+            &ctx.item.node.name.node,
+            subjects,
+        );
+    }
 }

@@ -87,6 +87,12 @@ impl Citizen {
         Some(self.0.status.into())
     }
 
+    /// The record's version: give it as `expectedVersion` when changing it.
+    #[graphql(guard = "Scope::PopulationRead.on(self)")]
+    async fn version(&self) -> Option<i32> {
+        Some(self.0.version)
+    }
+
     /// The commune of permanent residence.
     #[graphql(guard = "Scope::PopulationRead.on(self)")]
     async fn residence_commune(&self) -> Option<Commune> {
@@ -651,4 +657,171 @@ mod tests {
             }
         ));
     }
+}
+
+/// A citizen to register (a birth, or a record made for the first time).
+#[derive(InputObject)]
+pub struct RegisterCitizenInput {
+    /// The 12-digit personal id; it must agree with sex and date of birth.
+    pub personal_id: String,
+    pub full_name: String,
+    pub sex: Sex,
+    pub date_of_birth: NaiveDate,
+    /// Ethnic group, e.g. `Kinh`.
+    pub ethnicity: String,
+    /// ISO 3166-1 alpha-2 code.
+    #[graphql(default_with = "\"VN\".to_string()")]
+    pub nationality: String,
+    /// Place of origin (commune code).
+    pub place_of_origin_commune_code: String,
+    /// Commune of permanent residence.
+    pub residence_commune_code: String,
+    /// Street address within the commune.
+    pub residence_line: String,
+    /// Registered father, if any.
+    pub father_id: Option<String>,
+    /// Registered mother, if any.
+    pub mother_id: Option<String>,
+}
+
+/// A new residence.
+#[derive(InputObject)]
+pub struct ChangeResidenceInput {
+    pub personal_id: String,
+    /// The commune moved to.
+    pub commune_code: String,
+    /// The street address there.
+    pub residence_line: String,
+    /// The citizen's version you read; `CONFLICT` if it changed since.
+    pub expected_version: Option<i32>,
+}
+
+/// A death to record.
+#[derive(InputObject)]
+pub struct RecordDeathInput {
+    pub personal_id: String,
+    pub date_of_death: NaiveDate,
+    /// The citizen's version you read; `CONFLICT` if it changed since.
+    pub expected_version: Option<i32>,
+}
+
+/// The citizen as written.
+#[derive(async_graphql::SimpleObject)]
+pub struct RegisterCitizenPayload {
+    pub citizen: Option<Citizen>,
+}
+
+/// The citizen as written (with their household).
+#[derive(async_graphql::SimpleObject)]
+pub struct ChangeResidencePayload {
+    pub citizen: Option<Citizen>,
+}
+
+/// The citizen as written.
+#[derive(async_graphql::SimpleObject)]
+pub struct RecordDeathPayload {
+    pub citizen: Option<Citizen>,
+}
+
+/// The citizen as stored now (not from the request's loader cache).
+async fn fresh_citizen(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option<Citizen>> {
+    Ok(citizen::Entity::find_by_id(id.to_owned())
+        .one(db(ctx))
+        .await
+        .gql()?
+        .map(Citizen))
+}
+
+/// Writes to the population register, for its owner.
+#[derive(Default)]
+pub struct PopulationMutation;
+
+#[Object]
+impl PopulationMutation {
+    /// Registers a citizen in a household of their own.
+    #[graphql(guard = "Scope::PopulationWrite")]
+    async fn register_citizen(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterCitizenInput,
+    ) -> async_graphql::Result<Option<RegisterCitizenPayload>> {
+        let new = crate::registers::population::NewCitizen {
+            personal_id: input.personal_id,
+            full_name: input.full_name,
+            sex: input.sex.into(),
+            date_of_birth: input.date_of_birth,
+            ethnicity: input.ethnicity,
+            nationality: input.nationality,
+            place_of_origin_commune: input.place_of_origin_commune_code,
+            residence_commune: input.residence_commune_code,
+            residence_line: input.residence_line,
+            father_id: input.father_id,
+            mother_id: input.mother_id,
+        };
+        let id = crate::registers::population::register_citizen(
+            db(ctx),
+            &principal(ctx).agency,
+            new,
+            super::idempotency(ctx).as_ref(),
+        )
+        .await
+        .gql()?;
+        super::wrote(ctx, pop_dataset(), Scope::PopulationWrite, [id.as_str()]);
+        Ok(Some(RegisterCitizenPayload {
+            citizen: fresh_citizen(ctx, &id).await?,
+        }))
+    }
+
+    /// Moves a citizen to a new residence. The head of a household moves
+    /// with the whole household; anyone else gets a household of their own
+    /// at the new address.
+    #[graphql(guard = "Scope::PopulationWrite")]
+    async fn change_residence(
+        &self,
+        ctx: &Context<'_>,
+        input: ChangeResidenceInput,
+    ) -> async_graphql::Result<Option<ChangeResidencePayload>> {
+        let id = crate::registers::population::change_residence(
+            db(ctx),
+            &principal(ctx).agency,
+            &input.personal_id,
+            &input.commune_code,
+            &input.residence_line,
+            input.expected_version,
+            super::idempotency(ctx).as_ref(),
+        )
+        .await
+        .gql()?;
+        super::wrote(ctx, pop_dataset(), Scope::PopulationWrite, [id.as_str()]);
+        Ok(Some(ChangeResidencePayload {
+            citizen: fresh_citizen(ctx, &id).await?,
+        }))
+    }
+
+    /// Records a citizen's death.
+    #[graphql(guard = "Scope::PopulationWrite")]
+    async fn record_death(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordDeathInput,
+    ) -> async_graphql::Result<Option<RecordDeathPayload>> {
+        let id = crate::registers::population::record_death(
+            db(ctx),
+            &principal(ctx).agency,
+            &input.personal_id,
+            input.date_of_death,
+            input.expected_version,
+            super::idempotency(ctx).as_ref(),
+        )
+        .await
+        .gql()?;
+        super::wrote(ctx, pop_dataset(), Scope::PopulationWrite, [id.as_str()]);
+        Ok(Some(RecordDeathPayload {
+            citizen: fresh_citizen(ctx, &id).await?,
+        }))
+    }
+}
+
+fn pop_dataset() -> entities::access::Dataset {
+    entities::access::Dataset::Population
 }

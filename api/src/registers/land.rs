@@ -1,0 +1,347 @@
+//! Writes to the land register (owner: BNNMT): register a parcel, issue a
+//! land-use right certificate, transfer one.
+//!
+//! Every right written also moves its parcel's version, conditionally, so
+//! that two writes on one parcel never both pass the shares check.
+
+use super::population::living;
+use super::{Change, Idempotency, begin, check_version, commit, once, updated_one};
+use crate::error::ApiError;
+use crate::ids;
+use crate::refdata::reference;
+use chrono::{NaiveDate, Utc};
+use entities::access::Dataset;
+use entities::enterprise::{EnterpriseStatus, enterprise};
+use entities::land::{HolderKind, LandUse, RightStatus, land_parcel, land_right};
+use rand::Rng;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter,
+};
+
+/// The whole of a parcel, in basis points.
+pub const WHOLE: i32 = 10_000;
+
+/// A parcel to register.
+#[derive(Debug, Clone)]
+pub struct NewParcel {
+    pub commune: String,
+    pub map_sheet: i32,
+    pub parcel_number: i32,
+    pub area_m2: f64,
+    pub land_use: LandUse,
+    pub address_line: String,
+}
+
+fn change(entity: &'static str, key: &str, op: &'static str, province: &str) -> Change {
+    Change {
+        dataset: Dataset::Land,
+        entity,
+        key: key.to_owned(),
+        op,
+        province: province.to_owned(),
+    }
+}
+
+pub async fn register_parcel(
+    db: &DatabaseConnection,
+    agency: &str,
+    input: NewParcel,
+    idempotency: Option<&Idempotency>,
+) -> Result<String, ApiError> {
+    ids::check_commune_code(&input.commune)?;
+    if input.map_sheet <= 0 || input.parcel_number <= 0 {
+        return Err(ApiError::BadUserInput(
+            "mapSheet and parcelNumber must be positive".into(),
+        ));
+    }
+    if !(input.area_m2.is_finite() && input.area_m2 > 0.0 && input.area_m2 < 1e9) {
+        return Err(ApiError::BadUserInput(
+            "areaM2 must be a positive number of square metres".into(),
+        ));
+    }
+    let province = reference()
+        .commune(&input.commune)
+        .expect("checked")
+        .province_code;
+    let id = ids::ParcelId::format(&input.commune, input.map_sheet, input.parcel_number);
+    once(db, idempotency, async {
+        let txn = begin(db).await?;
+        if land_parcel::Entity::find_by_id(id.clone())
+            .one(&txn)
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::Conflict(format!(
+                "parcel {id} is already registered"
+            )));
+        }
+        land_parcel::Entity::insert(land_parcel::ActiveModel {
+            id: Set(id.clone()),
+            commune_code: Set(input.commune.clone()),
+            province_code: Set(province.to_owned()),
+            map_sheet: Set(input.map_sheet),
+            parcel_number: Set(input.parcel_number),
+            area_m2: Set(input.area_m2),
+            land_use: Set(input.land_use),
+            address_line: Set(input.address_line.trim().to_owned()),
+            version: Set(1),
+            updated_at: Set(Utc::now()),
+        })
+        .exec_without_returning(&txn)
+        .await
+        .map_err(crate::error::conflict_on_unique)?;
+        commit(
+            txn,
+            agency,
+            vec![change("LandParcel", &id, "CREATED", province)],
+            idempotency,
+            &id,
+        )
+        .await?;
+        Ok(id.clone())
+    })
+    .await
+}
+
+/// A holder that may receive a right: a living citizen or an enterprise
+/// that is not dissolved.
+async fn check_holder(
+    txn: &DatabaseTransaction,
+    kind: HolderKind,
+    id: &str,
+) -> Result<(), ApiError> {
+    match kind {
+        HolderKind::Citizen => living(txn, id, "given a land right").await.map(|_| ()),
+        HolderKind::Enterprise => {
+            ids::parse_tax_code(id)?;
+            let found = enterprise::Entity::find_by_id(id.to_owned())
+                .one(txn)
+                .await?
+                .ok_or_else(|| ApiError::NotFound(format!("no enterprise has code {id}")))?;
+            if found.status == EnterpriseStatus::Dissolved {
+                return Err(ApiError::BadUserInput(format!(
+                    "enterprise {id} is dissolved and cannot be given a land right"
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Moves the parcel's version: the lock that serialises writes on it.
+async fn touch_parcel(
+    txn: &DatabaseTransaction,
+    parcel_id: &str,
+) -> Result<land_parcel::Model, ApiError> {
+    let parcel = land_parcel::Entity::find_by_id(parcel_id.to_owned())
+        .one(txn)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no parcel has id {parcel_id}")))?;
+    let moved = land_parcel::Entity::update_many()
+        .col_expr(
+            land_parcel::Column::Version,
+            Expr::value(parcel.version + 1),
+        )
+        .col_expr(land_parcel::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(land_parcel::Column::Id.eq(parcel_id))
+        .filter(land_parcel::Column::Version.eq(parcel.version))
+        .exec(txn)
+        .await?;
+    updated_one(&format!("parcel {parcel_id}"), moved.rows_affected)?;
+    Ok(parcel)
+}
+
+async fn new_certificate_number(txn: &DatabaseTransaction) -> Result<String, ApiError> {
+    for _ in 0..20 {
+        let number = {
+            let mut rng = rand::thread_rng();
+            let letters: String = (0..2)
+                .map(|_| char::from(b'A' + rng.gen_range(0..26u8)))
+                .collect();
+            format!("{letters}{:06}", rng.gen_range(0..1_000_000))
+        };
+        if land_right::Entity::find_by_id(number.clone())
+            .one(txn)
+            .await?
+            .is_none()
+        {
+            return Ok(number);
+        }
+    }
+    Err(ApiError::internal(anyhow::anyhow!(
+        "no free certificate number found"
+    )))
+}
+
+async fn insert_right(
+    txn: &DatabaseTransaction,
+    parcel_id: &str,
+    holder_kind: HolderKind,
+    holder_id: &str,
+    share_bp: i32,
+    issued_on: NaiveDate,
+) -> Result<String, ApiError> {
+    let number = new_certificate_number(txn).await?;
+    land_right::Entity::insert(land_right::ActiveModel {
+        certificate_number: Set(number.clone()),
+        parcel_id: Set(parcel_id.to_owned()),
+        holder_kind: Set(holder_kind),
+        holder_id: Set(holder_id.to_owned()),
+        share_bp: Set(share_bp),
+        issued_on: Set(issued_on),
+        status: Set(RightStatus::Active),
+        mortgaged: Set(false),
+        version: Set(1),
+        updated_at: Set(Utc::now()),
+    })
+    .exec_without_returning(txn)
+    .await
+    .map_err(crate::error::conflict_on_unique)?;
+    Ok(number)
+}
+
+/// Issues a certificate for a share of a parcel; the active rights of a
+/// parcel never exceed the whole.
+pub async fn issue_right(
+    db: &DatabaseConnection,
+    agency: &str,
+    parcel_id: &str,
+    holder_kind: HolderKind,
+    holder_id: &str,
+    share_bp: i32,
+    idempotency: Option<&Idempotency>,
+) -> Result<String, ApiError> {
+    ids::parse_parcel_id(parcel_id)?;
+    if !(1..=WHOLE).contains(&share_bp) {
+        return Err(ApiError::BadUserInput(
+            "share must be more than 0 and at most 1".into(),
+        ));
+    }
+    once(db, idempotency, async {
+        let txn = begin(db).await?;
+        let parcel = touch_parcel(&txn, parcel_id).await?;
+        check_holder(&txn, holder_kind, holder_id).await?;
+        let held: i32 = land_right::Entity::find()
+            .filter(land_right::Column::ParcelId.eq(parcel_id))
+            .filter(land_right::Column::Status.eq(RightStatus::Active))
+            .all(&txn)
+            .await?
+            .iter()
+            .map(|r| r.share_bp)
+            .sum();
+        if held + share_bp > WHOLE {
+            return Err(ApiError::BadUserInput(format!(
+                "parcel {parcel_id} has {:.4} of its whole in active rights; {:.4} more would exceed it",
+                f64::from(held) / f64::from(WHOLE),
+                f64::from(share_bp) / f64::from(WHOLE)
+            )));
+        }
+        let number = insert_right(
+            &txn,
+            parcel_id,
+            holder_kind,
+            holder_id,
+            share_bp,
+            Utc::now().date_naive(),
+        )
+        .await?;
+        commit(
+            txn,
+            agency,
+            vec![change("LandRight", &number, "CREATED", &parcel.province_code)],
+            idempotency,
+            &number,
+        )
+        .await?;
+        Ok(number)
+    })
+    .await
+}
+
+/// Transfers a right: the certificate becomes `TRANSFERRED` and a new one
+/// is issued to the new holder for the same share, in one transaction.
+pub async fn transfer_right(
+    db: &DatabaseConnection,
+    agency: &str,
+    certificate: &str,
+    to_kind: HolderKind,
+    to_id: &str,
+    expected_version: Option<i32>,
+    idempotency: Option<&Idempotency>,
+) -> Result<String, ApiError> {
+    ids::parse_certificate_number(certificate)?;
+    once(db, idempotency, async {
+        let txn = begin(db).await?;
+        let right = land_right::Entity::find_by_id(certificate.to_owned())
+            .one(&txn)
+            .await?
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("no land right has certificate {certificate}"))
+            })?;
+        check_version(
+            &format!("certificate {certificate}"),
+            right.version,
+            expected_version,
+        )?;
+        if right.status != RightStatus::Active {
+            return Err(ApiError::Conflict(format!(
+                "certificate {certificate} is {:?}, not active: it cannot be transferred",
+                right.status
+            )));
+        }
+        if right.mortgaged {
+            return Err(ApiError::BadUserInput(format!(
+                "certificate {certificate} is mortgaged: release the mortgage first"
+            )));
+        }
+        if right.holder_kind == to_kind && right.holder_id == to_id {
+            return Err(ApiError::BadUserInput(format!(
+                "certificate {certificate} is already held by {to_id}"
+            )));
+        }
+        let parcel = touch_parcel(&txn, &right.parcel_id).await?;
+        check_holder(&txn, to_kind, to_id).await?;
+        let retired = land_right::Entity::update_many()
+            .col_expr(
+                land_right::Column::Status,
+                Expr::value(RightStatus::Transferred),
+            )
+            .col_expr(land_right::Column::Version, Expr::value(right.version + 1))
+            .col_expr(land_right::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(land_right::Column::CertificateNumber.eq(certificate))
+            .filter(land_right::Column::Version.eq(right.version))
+            .filter(land_right::Column::Status.eq(RightStatus::Active))
+            .exec(&txn)
+            .await?;
+        updated_one(&format!("certificate {certificate}"), retired.rows_affected)?;
+        let number = insert_right(
+            &txn,
+            &right.parcel_id,
+            to_kind,
+            to_id,
+            right.share_bp,
+            Utc::now().date_naive(),
+        )
+        .await?;
+        commit(
+            txn,
+            agency,
+            vec![
+                change(
+                    "LandRight",
+                    certificate,
+                    "TRANSFERRED",
+                    &parcel.province_code,
+                ),
+                change("LandRight", &number, "CREATED", &parcel.province_code),
+            ],
+            idempotency,
+            &number,
+        )
+        .await?;
+        Ok(number)
+    })
+    .await
+}

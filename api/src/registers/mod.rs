@@ -1,0 +1,214 @@
+//! Owners write their own registers: each mutation is one transaction that
+//! checks the register's rules, writes, appends its change events and (with
+//! an `Idempotency-Key`) records the key, or writes nothing.
+//!
+//! Change numbers come from a one-row counter moved just before commit: the
+//! row lock it takes makes numbers commit in order, so a reader paging the
+//! feed by number never skips one that commits late. On SQLite the
+//! transaction takes the write lock first (a transaction that read first
+//! could not upgrade under concurrency); on PostgreSQL rows are updated
+//! conditionally on the version read, so a concurrent change is a
+//! `CONFLICT`, never a lost update.
+
+pub mod enterprise;
+pub mod feed;
+pub mod land;
+pub mod population;
+
+use crate::error::ApiError;
+use chrono::Utc;
+use entities::access::Dataset;
+use entities::changes::{change_event, idempotency_key};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
+    EntityTrait, Statement, TransactionTrait,
+};
+
+/// The PostgreSQL channel that tells every node a change was committed.
+pub const CHANNEL: &str = "lienthong_changes";
+
+/// One change to append to the feed.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub dataset: Dataset,
+    pub entity: &'static str,
+    pub key: String,
+    pub op: &'static str,
+    pub province: String,
+}
+
+/// A mutation under an `Idempotency-Key`.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    pub agency: String,
+    /// The caller's key and the mutation field's response key.
+    pub key: String,
+    /// SHA-256 of the request's document and variables.
+    pub request_hash: String,
+    pub operation: String,
+}
+
+impl Idempotency {
+    /// The result of the first request under this key, if there was one;
+    /// a key reused for a different request is refused.
+    pub async fn earlier(&self, db: &DatabaseConnection) -> Result<Option<String>, ApiError> {
+        let Some(row) =
+            idempotency_key::Entity::find_by_id((self.agency.clone(), self.key.clone()))
+                .one(db)
+                .await?
+        else {
+            return Ok(None);
+        };
+        if row.request_hash != self.request_hash || row.operation != self.operation {
+            return Err(ApiError::BadUserInput(format!(
+                "Idempotency-Key {:?} was used for a different request",
+                self.key.split('/').next().unwrap_or_default()
+            )));
+        }
+        Ok(Some(row.result_key))
+    }
+}
+
+/// Runs a write that returns the key of the row it wrote, at most once per
+/// idempotency key: a retry gets the first result, and a write that failed
+/// because its twin committed first gets the twin's result.
+pub async fn once<F>(
+    db: &DatabaseConnection,
+    idempotency: Option<&Idempotency>,
+    write: F,
+) -> Result<String, ApiError>
+where
+    F: std::future::Future<Output = Result<String, ApiError>>,
+{
+    if let Some(idempotency) = idempotency
+        && let Some(key) = idempotency.earlier(db).await?
+    {
+        return Ok(key);
+    }
+    match write.await {
+        Ok(key) => Ok(key),
+        Err(error) => match idempotency {
+            Some(idempotency) => match idempotency.earlier(db).await? {
+                Some(key) => Ok(key),
+                None => Err(error),
+            },
+            None => Err(error),
+        },
+    }
+}
+
+/// Opens a write transaction (on SQLite, holding the write lock already).
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, ApiError> {
+    let txn = db.begin().await?;
+    if txn.get_database_backend() == DatabaseBackend::Sqlite {
+        txn.execute_unprepared("UPDATE change_counter SET last_seq = last_seq WHERE id = 1")
+            .await?;
+    }
+    Ok(txn)
+}
+
+/// Appends the changes, records the idempotency key with `result_key`,
+/// tells the other nodes (PostgreSQL), commits, and tells this node's
+/// subscribers.
+pub async fn commit(
+    txn: DatabaseTransaction,
+    agency: &str,
+    changes: Vec<Change>,
+    idempotency: Option<&Idempotency>,
+    result_key: &str,
+) -> Result<(), ApiError> {
+    let backend = txn.get_database_backend();
+    let n = changes.len() as i64;
+    let row = txn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            match backend {
+                DatabaseBackend::Postgres => {
+                    "UPDATE change_counter SET last_seq = last_seq + $1 WHERE id = 1 RETURNING last_seq"
+                }
+                _ => "UPDATE change_counter SET last_seq = last_seq + ? WHERE id = 1 RETURNING last_seq",
+            },
+            [n.into()],
+        ))
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the change counter is missing")))?;
+    let last: i64 = row.try_get_by_index(0)?;
+    let now = Utc::now();
+    let events: Vec<change_event::ActiveModel> = changes
+        .into_iter()
+        .enumerate()
+        .map(|(i, c)| change_event::ActiveModel {
+            seq: Set(last - n + 1 + i as i64),
+            at: Set(now),
+            dataset: Set(c.dataset),
+            entity: Set(c.entity.to_owned()),
+            key: Set(c.key),
+            op: Set(c.op.to_owned()),
+            province_code: Set(c.province),
+            agency: Set(agency.to_owned()),
+        })
+        .collect();
+    if !events.is_empty() {
+        change_event::Entity::insert_many(events)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    if let Some(idempotency) = idempotency {
+        idempotency_key::Entity::insert(idempotency_key::ActiveModel {
+            agency: Set(idempotency.agency.clone()),
+            key: Set(idempotency.key.clone()),
+            request_hash: Set(idempotency.request_hash.clone()),
+            operation: Set(idempotency.operation.clone()),
+            result_key: Set(result_key.to_owned()),
+            created_at: Set(now),
+        })
+        .exec_without_returning(&txn)
+        .await
+        .map_err(crate::error::conflict_on_unique)?;
+    }
+    if backend == DatabaseBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT pg_notify($1, $2)",
+            [CHANNEL.into(), last.to_string().into()],
+        ))
+        .await?;
+    }
+    txn.commit().await?;
+    feed::local().notify(last);
+    Ok(())
+}
+
+/// Removes idempotency keys older than `keep` (they are kept at least a day).
+pub async fn purge_idempotency_keys(
+    db: &DatabaseConnection,
+    keep: chrono::Duration,
+) -> Result<u64, ApiError> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    Ok(idempotency_key::Entity::delete_many()
+        .filter(idempotency_key::Column::CreatedAt.lt(Utc::now() - keep))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
+
+/// `CONFLICT` when the caller expected another version.
+pub fn check_version(what: &str, current: i32, expected: Option<i32>) -> Result<(), ApiError> {
+    match expected {
+        Some(expected) if expected != current => Err(ApiError::Conflict(format!(
+            "{what} is at version {current}, not {expected}: read it again"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// `CONFLICT` when a conditional update found the row changed meanwhile.
+pub fn updated_one(what: &str, rows: u64) -> Result<(), ApiError> {
+    if rows == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::Conflict(format!(
+            "{what} was changed by another request meanwhile: read it again"
+        )))
+    }
+}

@@ -1,0 +1,361 @@
+//! Writes to the population register (owner: BCA): register a citizen,
+//! change a residence, record a death.
+
+use super::{Change, Idempotency, begin, check_version, commit, once, updated_one};
+use crate::error::ApiError;
+use crate::ids;
+use crate::refdata::reference;
+use chrono::{NaiveDate, Utc};
+use entities::access::Dataset;
+use entities::population::{CitizenStatus, Sex, citizen, household};
+use sea_orm::sea_query::{Expr, Func};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QuerySelect,
+};
+
+/// A citizen to register.
+#[derive(Debug, Clone)]
+pub struct NewCitizen {
+    pub personal_id: String,
+    pub full_name: String,
+    pub sex: Sex,
+    pub date_of_birth: NaiveDate,
+    pub ethnicity: String,
+    pub nationality: String,
+    pub place_of_origin_commune: String,
+    pub residence_commune: String,
+    pub residence_line: String,
+    pub father_id: Option<String>,
+    pub mother_id: Option<String>,
+}
+
+fn province_of(commune: &str) -> Result<String, ApiError> {
+    ids::check_commune_code(commune)?;
+    Ok(reference()
+        .commune(commune)
+        .expect("checked")
+        .province_code
+        .to_owned())
+}
+
+fn text(what: &str, value: &str, max: usize) -> Result<String, ApiError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > max {
+        return Err(ApiError::BadUserInput(format!(
+            "{what} must have between 1 and {max} characters"
+        )));
+    }
+    Ok(value.to_owned())
+}
+
+/// A living citizen, or why not.
+pub async fn living(
+    db: &impl ConnectionTrait,
+    personal_id: &str,
+    role: &str,
+) -> Result<citizen::Model, ApiError> {
+    ids::parse_personal_id(personal_id)?;
+    let citizen = citizen::Entity::find_by_id(personal_id.to_owned())
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no citizen has personal id {personal_id}")))?;
+    if citizen.status == CitizenStatus::Deceased {
+        return Err(ApiError::BadUserInput(format!(
+            "citizen {personal_id} is deceased and cannot be {role}"
+        )));
+    }
+    Ok(citizen)
+}
+
+async fn next_household_id(db: &impl ConnectionTrait) -> Result<i64, ApiError> {
+    let max: Option<i64> = household::Entity::find()
+        .select_only()
+        .column_as(Expr::from(Func::max(Expr::col(household::Column::Id))), "m")
+        .into_tuple()
+        .one(db)
+        .await?
+        .flatten();
+    Ok(max.unwrap_or(0) + 1)
+}
+
+/// Registers a newborn or newly recorded citizen in a household of their own.
+pub async fn register_citizen(
+    db: &DatabaseConnection,
+    agency: &str,
+    input: NewCitizen,
+    idempotency: Option<&Idempotency>,
+) -> Result<String, ApiError> {
+    ids::check_personal_id_agrees(&input.personal_id, input.sex, input.date_of_birth)?;
+    if input.date_of_birth > Utc::now().date_naive() {
+        return Err(ApiError::BadUserInput(
+            "the date of birth is in the future".into(),
+        ));
+    }
+    let full_name = text("fullName", &input.full_name, 100)?;
+    let ethnicity = text("ethnicity", &input.ethnicity, 50)?;
+    let nationality = input.nationality.trim().to_uppercase();
+    if nationality.len() != 2 || !nationality.chars().all(|c| c.is_ascii_uppercase()) {
+        return Err(ApiError::BadUserInput(
+            "nationality must be an ISO 3166-1 alpha-2 code such as VN".into(),
+        ));
+    }
+    let residence_line = text("residenceLine", &input.residence_line, 200)?;
+    let province = province_of(&input.residence_commune)?;
+    ids::check_commune_code(&input.place_of_origin_commune)?;
+    once(db, idempotency, async {
+        let txn = begin(db).await?;
+        if citizen::Entity::find_by_id(input.personal_id.clone())
+            .one(&txn)
+            .await?
+            .is_some()
+        {
+            return Err(ApiError::Conflict(format!(
+                "personal id {} is already registered",
+                input.personal_id
+            )));
+        }
+        for parent in [&input.father_id, &input.mother_id].into_iter().flatten() {
+            ids::parse_personal_id(parent)?;
+            if citizen::Entity::find_by_id(parent.clone())
+                .one(&txn)
+                .await?
+                .is_none()
+            {
+                return Err(ApiError::NotFound(format!(
+                    "no citizen has personal id {parent} (given as a parent)"
+                )));
+            }
+        }
+        let household_id = next_household_id(&txn).await?;
+        household::Entity::insert(household::ActiveModel {
+            id: Set(household_id),
+            head_id: Set(input.personal_id.clone()),
+            commune_code: Set(input.residence_commune.clone()),
+            province_code: Set(province.clone()),
+            address_line: Set(residence_line.clone()),
+            version: Set(1),
+        })
+        .exec_without_returning(&txn)
+        .await
+        .map_err(crate::error::conflict_on_unique)?;
+        citizen::Entity::insert(citizen::ActiveModel {
+            personal_id: Set(input.personal_id.clone()),
+            search_name: Set(crate::text::fold(&full_name)),
+            full_name: Set(full_name.clone()),
+            sex: Set(input.sex),
+            date_of_birth: Set(input.date_of_birth),
+            ethnicity: Set(ethnicity.clone()),
+            nationality: Set(nationality.clone()),
+            place_of_origin_commune: Set(input.place_of_origin_commune.clone()),
+            residence_commune: Set(input.residence_commune.clone()),
+            residence_province: Set(province.clone()),
+            residence_line: Set(residence_line.clone()),
+            household_id: Set(Some(household_id)),
+            father_id: Set(input.father_id.clone()),
+            mother_id: Set(input.mother_id.clone()),
+            spouse_id: Set(None),
+            status: Set(CitizenStatus::Alive),
+            date_of_death: Set(None),
+            version: Set(1),
+            updated_at: Set(Utc::now()),
+        })
+        .exec_without_returning(&txn)
+        .await
+        .map_err(crate::error::conflict_on_unique)?;
+        let changes = vec![
+            Change {
+                dataset: Dataset::Population,
+                entity: "Citizen",
+                key: input.personal_id.clone(),
+                op: "CREATED",
+                province: province.clone(),
+            },
+            Change {
+                dataset: Dataset::Population,
+                entity: "Household",
+                key: household_id.to_string(),
+                op: "CREATED",
+                province: province.clone(),
+            },
+        ];
+        commit(txn, agency, changes, idempotency, &input.personal_id).await?;
+        Ok(input.personal_id.clone())
+    })
+    .await
+}
+
+/// Moves a citizen. The head of a household moves with the whole household
+/// (every member's residence changes); anyone else leaves their household
+/// for a new one of their own at the new address.
+pub async fn change_residence(
+    db: &DatabaseConnection,
+    agency: &str,
+    personal_id: &str,
+    commune: &str,
+    line: &str,
+    expected_version: Option<i32>,
+    idempotency: Option<&Idempotency>,
+) -> Result<String, ApiError> {
+    let province = province_of(commune)?;
+    let line = text("residenceLine", line, 200)?;
+    once(db, idempotency, async {
+        let txn = begin(db).await?;
+        let mover = living(&txn, personal_id, "moved").await?;
+        check_version(
+            &format!("citizen {personal_id}"),
+            mover.version,
+            expected_version,
+        )?;
+        let mut changes = Vec::new();
+        let head_of = match mover.household_id {
+            Some(id) => household::Entity::find_by_id(id)
+                .one(&txn)
+                .await?
+                .filter(|h| h.head_id == personal_id),
+            None => None,
+        };
+        let (household_id, movers) = match head_of {
+            Some(home) => {
+                let moved = household::Entity::update_many()
+                    .col_expr(household::Column::CommuneCode, Expr::value(commune))
+                    .col_expr(household::Column::ProvinceCode, Expr::value(&province))
+                    .col_expr(household::Column::AddressLine, Expr::value(&line))
+                    .col_expr(household::Column::Version, Expr::value(home.version + 1))
+                    .filter(household::Column::Id.eq(home.id))
+                    .filter(household::Column::Version.eq(home.version))
+                    .exec(&txn)
+                    .await?;
+                updated_one(&format!("household {}", home.id), moved.rows_affected)?;
+                let members: Vec<citizen::Model> = citizen::Entity::find()
+                    .filter(citizen::Column::HouseholdId.eq(home.id))
+                    .all(&txn)
+                    .await?;
+                if home.province_code != province {
+                    changes.push(Change {
+                        dataset: Dataset::Population,
+                        entity: "Household",
+                        key: home.id.to_string(),
+                        op: "MOVED_OUT",
+                        province: home.province_code.clone(),
+                    });
+                }
+                changes.push(Change {
+                    dataset: Dataset::Population,
+                    entity: "Household",
+                    key: home.id.to_string(),
+                    op: "UPDATED",
+                    province: province.clone(),
+                });
+                (home.id, members)
+            }
+            None => {
+                let id = next_household_id(&txn).await?;
+                household::Entity::insert(household::ActiveModel {
+                    id: Set(id),
+                    head_id: Set(personal_id.to_owned()),
+                    commune_code: Set(commune.to_owned()),
+                    province_code: Set(province.clone()),
+                    address_line: Set(line.clone()),
+                    version: Set(1),
+                })
+                .exec_without_returning(&txn)
+                .await
+                .map_err(crate::error::conflict_on_unique)?;
+                changes.push(Change {
+                    dataset: Dataset::Population,
+                    entity: "Household",
+                    key: id.to_string(),
+                    op: "CREATED",
+                    province: province.clone(),
+                });
+                (id, vec![mover.clone()])
+            }
+        };
+        for member in movers {
+            let moved = citizen::Entity::update_many()
+                .col_expr(citizen::Column::ResidenceCommune, Expr::value(commune))
+                .col_expr(citizen::Column::ResidenceProvince, Expr::value(&province))
+                .col_expr(citizen::Column::ResidenceLine, Expr::value(&line))
+                .col_expr(citizen::Column::HouseholdId, Expr::value(household_id))
+                .col_expr(citizen::Column::Version, Expr::value(member.version + 1))
+                .col_expr(citizen::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(citizen::Column::PersonalId.eq(member.personal_id.as_str()))
+                .filter(citizen::Column::Version.eq(member.version))
+                .exec(&txn)
+                .await?;
+            updated_one(
+                &format!("citizen {}", member.personal_id),
+                moved.rows_affected,
+            )?;
+            if member.residence_province != province {
+                changes.push(Change {
+                    dataset: Dataset::Population,
+                    entity: "Citizen",
+                    key: member.personal_id.clone(),
+                    op: "MOVED_OUT",
+                    province: member.residence_province.clone(),
+                });
+            }
+            changes.push(Change {
+                dataset: Dataset::Population,
+                entity: "Citizen",
+                key: member.personal_id.clone(),
+                op: "UPDATED",
+                province: province.clone(),
+            });
+        }
+        commit(txn, agency, changes, idempotency, personal_id).await?;
+        Ok(personal_id.to_owned())
+    })
+    .await
+}
+
+/// Records a death.
+pub async fn record_death(
+    db: &DatabaseConnection,
+    agency: &str,
+    personal_id: &str,
+    date_of_death: NaiveDate,
+    expected_version: Option<i32>,
+    idempotency: Option<&Idempotency>,
+) -> Result<String, ApiError> {
+    once(db, idempotency, async {
+        let txn = begin(db).await?;
+        let citizen = living(&txn, personal_id, "recorded as dead again").await?;
+        check_version(
+            &format!("citizen {personal_id}"),
+            citizen.version,
+            expected_version,
+        )?;
+        if date_of_death < citizen.date_of_birth || date_of_death > Utc::now().date_naive() {
+            return Err(ApiError::BadUserInput(format!(
+                "the date of death must be between the date of birth ({}) and today",
+                citizen.date_of_birth
+            )));
+        }
+        let updated = citizen::Entity::update_many()
+            .col_expr(
+                citizen::Column::Status,
+                Expr::value(CitizenStatus::Deceased),
+            )
+            .col_expr(citizen::Column::DateOfDeath, Expr::value(date_of_death))
+            .col_expr(citizen::Column::Version, Expr::value(citizen.version + 1))
+            .col_expr(citizen::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(citizen::Column::PersonalId.eq(personal_id))
+            .filter(citizen::Column::Version.eq(citizen.version))
+            .exec(&txn)
+            .await?;
+        updated_one(&format!("citizen {personal_id}"), updated.rows_affected)?;
+        let changes = vec![Change {
+            dataset: Dataset::Population,
+            entity: "Citizen",
+            key: personal_id.to_owned(),
+            op: "DIED",
+            province: citizen.residence_province.clone(),
+        }];
+        commit(txn, agency, changes, idempotency, personal_id).await?;
+        Ok(personal_id.to_owned())
+    })
+    .await
+}

@@ -1,0 +1,983 @@
+//! Owners write their registers: the rules each write keeps, versions and
+//! idempotency keys, the change feed and live subscriptions, and what
+//! survives races, retries and a killed server.
+
+use crate::helpers::{TestApp, assert_forbidden, error_at, errors, nodes, spawn_app};
+use entities::changes::change_event;
+use entities::enterprise::{EnterpriseStatus, enterprise};
+use entities::land::{HolderKind, RightStatus, land_right};
+use entities::population::{CitizenStatus, citizen};
+use futures::{SinkExt, StreamExt};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde_json::{Value, json};
+use std::collections::HashSet;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+/// The code of the error at `path`.
+fn code_at(body: &Value, path: &[&str]) -> String {
+    error_at(body, path)
+        .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_owned())
+        .unwrap_or_else(|| format!("no error at {path:?}: {body}"))
+}
+
+async fn changes_count(app: &TestApp) -> anyhow::Result<u64> {
+    Ok(change_event::Entity::find().count(&app.app_db.conn).await?)
+}
+
+/// A living citizen outside Lâm Đồng who represents an enterprise and
+/// holds an active, unmortgaged land right.
+async fn mover(app: &TestApp) -> anyhow::Result<(citizen::Model, String, land_right::Model)> {
+    let rights = land_right::Entity::find()
+        .filter(land_right::Column::HolderKind.eq(HolderKind::Citizen))
+        .filter(land_right::Column::Status.eq(RightStatus::Active))
+        .filter(land_right::Column::Mortgaged.eq(false))
+        .order_by_asc(land_right::Column::CertificateNumber)
+        .all(&app.app_db.conn)
+        .await?;
+    let enterprises = enterprise::Entity::find().all(&app.app_db.conn).await?;
+    for right in rights {
+        let Some(represented) = enterprises
+            .iter()
+            .find(|e| e.legal_rep_id == right.holder_id)
+        else {
+            continue;
+        };
+        let person = citizen::Entity::find_by_id(right.holder_id.clone())
+            .one(&app.app_db.conn)
+            .await?
+            .expect("holder exists");
+        if person.status == CitizenStatus::Alive && person.residence_province != "68" {
+            return Ok((person, represented.code.clone(), right));
+        }
+    }
+    anyhow::bail!("the demo data has no citizen who holds land and represents an enterprise")
+}
+
+/// A graphql-transport-ws client.
+struct Subscriber {
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+}
+
+impl Subscriber {
+    /// Connects with `token` in `connection_init` and waits for the ack.
+    async fn connect(app: &TestApp, token: &str) -> anyhow::Result<Subscriber> {
+        let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
+        let mut request = url.into_client_request()?;
+        request
+            .headers_mut()
+            .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse()?);
+        let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+        let mut subscriber = Subscriber { socket };
+        subscriber
+            .send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }))
+            .await?;
+        let ack = subscriber.next().await?;
+        anyhow::ensure!(ack["type"] == "connection_ack", "no ack: {ack}");
+        Ok(subscriber)
+    }
+
+    async fn send(&mut self, message: Value) -> anyhow::Result<()> {
+        self.socket
+            .send(Message::Text(message.to_string().into()))
+            .await?;
+        Ok(())
+    }
+
+    /// The next message (a close frame as `{"type": "close", "code": …}`),
+    /// within 10 s.
+    async fn next(&mut self) -> anyhow::Result<Value> {
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
+                .await
+                .map_err(|_| anyhow::anyhow!("nothing within 10 s"))?;
+            match message {
+                Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text)?),
+                Some(Ok(Message::Close(frame))) => {
+                    return Ok(json!({
+                        "type": "close",
+                        "code": frame.as_ref().map(|f| u16::from(f.code)),
+                        "reason": frame.map(|f| f.reason.to_string()),
+                    }));
+                }
+                Some(Ok(_)) => continue,
+                Some(Err(error)) => {
+                    return Ok(json!({ "type": "error", "message": error.to_string() }));
+                }
+                None => return Ok(json!({ "type": "close" })),
+            }
+        }
+    }
+
+    async fn subscribe(
+        &mut self,
+        id: &str,
+        dataset: &str,
+        after: Option<&str>,
+    ) -> anyhow::Result<()> {
+        self.send(json!({
+            "id": id, "type": "subscribe",
+            "payload": {
+                "query": "subscription ($dataset: Dataset!, $after: String) { changes(dataset: $dataset, after: $after) { cursor entity key op provinceCode } }",
+                "variables": { "dataset": dataset, "after": after },
+            }
+        }))
+        .await
+    }
+
+    /// The next change delivered.
+    async fn change(&mut self) -> anyhow::Result<Value> {
+        let message = self.next().await?;
+        anyhow::ensure!(message["type"] == "next", "not a change: {message}");
+        Ok(message["payload"]["data"]["changes"].clone())
+    }
+}
+
+const MOVE: &str = "mutation ($id: String!, $commune: String!, $version: Int) {
+  changeResidence(input: { personalId: $id, communeCode: $commune, residenceLine: \"12 Đường Trần Phú\", expectedVersion: $version }) {
+    citizen { personalId version residenceCommune { code } household { commune { code } } } } }";
+
+/// A commune of Lâm Đồng.
+const LAM_DONG_COMMUNE: &str = "24778";
+
+#[tokio::test]
+async fn a_move_reaches_the_province_and_a_transfer_both_sides() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    assert_eq!(
+        api::refdata::reference()
+            .commune(LAM_DONG_COMMUNE)
+            .map(|c| c.province_code),
+        Some("68")
+    );
+    let (person, represented, right) = mover(&app).await?;
+    let province_token = app.token("UBND-68").await?;
+    let mut subscriber = Subscriber::connect(&app, &province_token).await?;
+    subscriber.subscribe("1", "POPULATION", None).await?;
+    // Let the subscription take its place in the feed.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let token = app.token("BCA").await?;
+    let (status, _, moved) = app
+        .post_graphql_with_headers(
+            Some(&token),
+            MOVE,
+            json!({ "id": person.personal_id, "commune": LAM_DONG_COMMUNE, "version": person.version }),
+            &[("x-purpose", "Đăng ký thường trú"), ("x-case-ref", "CT-2026-77")],
+        )
+        .await?;
+    assert_eq!(status, 200);
+    assert!(errors(&moved).is_empty(), "{moved}");
+    let citizen = &moved["data"]["changeResidence"]["citizen"];
+    assert_eq!(citizen["residenceCommune"]["code"], LAM_DONG_COMMUNE);
+    assert_eq!(citizen["version"], person.version + 1);
+
+    // The province's subscriber hears of it.
+    let mut heard = Vec::new();
+    while !heard
+        .iter()
+        .any(|c: &Value| c["entity"] == "Citizen" && c["key"] == person.personal_id.as_str())
+    {
+        heard.push(subscriber.change().await?);
+    }
+    let change = heard.last().unwrap();
+    assert_eq!(change["op"], "UPDATED");
+    assert_eq!(change["provinceCode"], "68");
+
+    // Its next query shows the new residence everywhere.
+    let seen = app
+        .graphql_with(
+            &province_token,
+            "query ($id: String!, $code: String!) {
+               citizen(personalId: $id) { residenceCommune { code } household { commune { code } } }
+               enterprise(code: $code) { legalRepresentative { personalId residenceCommune { code } } } }",
+            json!({ "id": person.personal_id, "code": represented }),
+        )
+        .await?;
+    assert!(errors(&seen).is_empty(), "{seen}");
+    assert_eq!(
+        seen["data"]["citizen"]["residenceCommune"]["code"],
+        LAM_DONG_COMMUNE
+    );
+    assert_eq!(
+        seen["data"]["citizen"]["household"]["commune"]["code"],
+        LAM_DONG_COMMUNE
+    );
+    assert_eq!(
+        seen["data"]["enterprise"]["legalRepresentative"]["residenceCommune"]["code"],
+        LAM_DONG_COMMUNE
+    );
+
+    // The land owner transfers the citizen's certificate to the enterprise.
+    let transfer = app
+        .graphql_as(
+            "BNNMT",
+            "mutation ($c: String!, $to: String!, $v: Int) {
+               transferLandRight(input: { certificateNumber: $c, toHolderKind: ENTERPRISE, toHolderId: $to, expectedVersion: $v }) {
+                 landRight { certificateNumber status share holderId } previous { status } } }",
+            json!({ "c": right.certificate_number, "to": represented, "v": right.version }),
+        )
+        .await?;
+    assert!(errors(&transfer).is_empty(), "{transfer}");
+    let new = transfer["data"]["transferLandRight"]["landRight"].clone();
+    assert_eq!(new["status"], "ACTIVE");
+    assert_eq!(new["holderId"], represented.as_str());
+    assert_eq!(
+        transfer["data"]["transferLandRight"]["previous"]["status"],
+        "TRANSFERRED"
+    );
+    let sides = app
+        .graphql_as(
+            "BNNMT",
+            "query ($id: String!, $code: String!) {
+               citizen: landRight(certificateNumber: $id) { status }
+               enterprise(code: $code) { landRights { certificateNumber status } } }",
+            json!({ "id": right.certificate_number, "code": represented }),
+        )
+        .await?;
+    assert_eq!(sides["data"]["citizen"]["status"], "TRANSFERRED");
+    assert!(
+        sides["data"]["enterprise"]["landRights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["certificateNumber"] == new["certificateNumber"] && r["status"] == "ACTIVE"),
+        "{sides}"
+    );
+    let holder_side = app
+        .graphql_as(
+            "UBND-68",
+            "query ($id: String!) { citizen(personalId: $id) { landRights { certificateNumber status } } }",
+            json!({ "id": person.personal_id }),
+        )
+        .await?;
+    assert!(
+        holder_side["data"]["citizen"]["landRights"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(
+                |r| r["certificateNumber"] == right.certificate_number.as_str()
+                    && r["status"] == "TRANSFERRED"
+            ),
+        "{holder_side}"
+    );
+
+    // The write is in BCA's access log with its purpose.
+    let log = app
+        .graphql_as(
+            "BCA",
+            "{ accessLog(filter: { agency: \"BCA\" }) { edges { node { operation fields subjects purpose caseRef } } } }",
+            json!({}),
+        )
+        .await?;
+    let write = nodes(&log, "accessLog")
+        .into_iter()
+        .find(|r| {
+            r["fields"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("Mutation.changeResidence"))
+        })
+        .expect("the write is logged");
+    assert_eq!(write["purpose"], "Đăng ký thường trú");
+    assert_eq!(write["caseRef"], "CT-2026-77");
+    assert!(
+        write["subjects"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(person.personal_id))
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_rule_of_the_registers_is_refused_and_nothing_is_written() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (person, represented, right) = mover(&app).await?;
+    let before = changes_count(&app).await?;
+    const REGISTER: &str = "mutation ($input: RegisterCitizenInput!) { registerCitizen(input: $input) { citizen { personalId } } }";
+    let newborn = |id: &str, sex: &str, born: &str| {
+        json!({ "input": {
+            "personalId": id, "fullName": "Nguyễn Thị Mai", "sex": sex, "dateOfBirth": born,
+            "ethnicity": "Kinh", "placeOfOriginCommuneCode": "00004",
+            "residenceCommuneCode": "00004", "residenceLine": "1 Phố Huế",
+            "motherId": person.personal_id,
+        }})
+    };
+    // 3 = female, born in the 21st century; 25 = 2025.
+    let good = "001325000111";
+    let cases: Vec<(Value, &str)> = vec![
+        (newborn(good, "MALE", "2025-03-01"), "BAD_USER_INPUT"),
+        (newborn(good, "FEMALE", "2024-03-01"), "BAD_USER_INPUT"),
+        (newborn("12345", "FEMALE", "2025-03-01"), "BAD_USER_INPUT"),
+        (
+            newborn(&person.personal_id, "MALE", "2025-03-01"),
+            "BAD_USER_INPUT",
+        ),
+        (
+            {
+                let mut v = newborn(good, "FEMALE", "2025-03-01");
+                v["input"]["residenceCommuneCode"] = json!("99999");
+                v
+            },
+            "BAD_USER_INPUT",
+        ),
+        (
+            {
+                let mut v = newborn(good, "FEMALE", "2025-03-01");
+                v["input"]["fatherId"] = json!("001085999999");
+                v
+            },
+            "NOT_FOUND",
+        ),
+    ];
+    for (variables, code) in cases {
+        let body = app.graphql_as("BCA", REGISTER, variables.clone()).await?;
+        assert_eq!(
+            code_at(&body, &["registerCitizen"]),
+            code,
+            "{variables}: {body}"
+        );
+    }
+    let registered = app
+        .graphql_as("BCA", REGISTER, newborn(good, "FEMALE", "2025-03-01"))
+        .await?;
+    assert!(errors(&registered).is_empty(), "{registered}");
+    let again = app
+        .graphql_as("BCA", REGISTER, newborn(good, "FEMALE", "2025-03-01"))
+        .await?;
+    assert_eq!(code_at(&again, &["registerCitizen"]), "CONFLICT");
+    assert_eq!(
+        changes_count(&app).await?,
+        before + 2,
+        "citizen and household"
+    );
+
+    // Stale version.
+    let stale = app
+        .graphql_as(
+            "BCA",
+            MOVE,
+            json!({ "id": person.personal_id, "commune": LAM_DONG_COMMUNE, "version": person.version + 7 }),
+        )
+        .await?;
+    assert_eq!(code_at(&stale, &["changeResidence"]), "CONFLICT");
+
+    // Only the owner writes.
+    let province = app
+        .graphql_as(
+            "UBND-68",
+            MOVE,
+            json!({ "id": person.personal_id, "commune": LAM_DONG_COMMUNE }),
+        )
+        .await?;
+    assert_forbidden(&province, "population:write");
+    let not_owner = app
+        .graphql_as(
+            "BNNMT",
+            REGISTER,
+            newborn("001325000112", "FEMALE", "2025-03-01"),
+        )
+        .await?;
+    assert_forbidden(&not_owner, "population:write");
+
+    // The dead cannot move, represent an enterprise or receive land.
+    let died = app
+        .graphql_as(
+            "BCA",
+            "mutation ($id: String!) { recordDeath(input: { personalId: $id, dateOfDeath: \"2026-01-02\" }) { citizen { status } } }",
+            json!({ "id": good }),
+        )
+        .await?;
+    assert_eq!(
+        died["data"]["recordDeath"]["citizen"]["status"], "DECEASED",
+        "{died}"
+    );
+    let moved = app
+        .graphql_as(
+            "BCA",
+            MOVE,
+            json!({ "id": good, "commune": LAM_DONG_COMMUNE }),
+        )
+        .await?;
+    assert_eq!(code_at(&moved, &["changeResidence"]), "BAD_USER_INPUT");
+    let represent = app
+        .graphql_as(
+            "BTC",
+            "mutation ($code: String!, $id: String!) { changeLegalRepresentative(input: { code: $code, personalId: $id }) { enterprise { code } } }",
+            json!({ "code": represented, "id": good }),
+        )
+        .await?;
+    assert_eq!(
+        code_at(&represent, &["changeLegalRepresentative"]),
+        "BAD_USER_INPUT"
+    );
+    const ISSUE: &str = "mutation ($parcel: String!, $kind: HolderKind!, $holder: String!, $share: Float!) {
+        issueLandRight(input: { parcelId: $parcel, holderKind: $kind, holderId: $holder, share: $share }) { landRight { certificateNumber share } } }";
+    let to_dead = app
+        .graphql_as(
+            "BNNMT",
+            ISSUE,
+            json!({ "parcel": right.parcel_id, "kind": "CITIZEN", "holder": good, "share": 0.0001 }),
+        )
+        .await?;
+    assert_eq!(code_at(&to_dead, &["issueLandRight"]), "BAD_USER_INPUT");
+    let checkpoint = changes_count(&app).await?;
+
+    // Enterprise codes: unique and valid.
+    const ENTERPRISE: &str = "mutation ($code: String!, $rep: String!) { registerEnterprise(input: {
+        code: $code, name: \"Công ty TNHH Thử Nghiệm\", type: LLC_ONE, foundedOn: \"2020-01-01\",
+        registeredCapitalVnd: 1000000000, headOfficeCommuneCode: \"00004\", headOfficeAddress: \"1 Phố Huế\",
+        legalRepresentativeId: $rep, industries: [\"6201\"] }) { enterprise { code status } } }";
+    let taken = app
+        .graphql_as(
+            "BTC",
+            ENTERPRISE,
+            json!({ "code": represented, "rep": person.personal_id }),
+        )
+        .await?;
+    assert_eq!(code_at(&taken, &["registerEnterprise"]), "CONFLICT");
+    let bad_digit = app
+        .graphql_as(
+            "BTC",
+            ENTERPRISE,
+            json!({ "code": "0100233480", "rep": person.personal_id }),
+        )
+        .await?;
+    assert_eq!(
+        code_at(&bad_digit, &["registerEnterprise"]),
+        "BAD_USER_INPUT"
+    );
+    let dead_rep = app
+        .graphql_as(
+            "BTC",
+            ENTERPRISE,
+            json!({ "code": "0100233488", "rep": good }),
+        )
+        .await?;
+    assert_eq!(
+        code_at(&dead_rep, &["registerEnterprise"]),
+        "BAD_USER_INPUT"
+    );
+
+    // Shares never exceed the whole.
+    let over = app
+        .graphql_as(
+            "BNNMT",
+            ISSUE,
+            json!({ "parcel": right.parcel_id, "kind": "CITIZEN", "holder": person.personal_id, "share": 1.0 }),
+        )
+        .await?;
+    assert_eq!(code_at(&over, &["issueLandRight"]), "BAD_USER_INPUT");
+
+    // A mortgaged right cannot be transferred; nor one already transferred.
+    const TRANSFER: &str = "mutation ($c: String!, $to: String!) {
+        transferLandRight(input: { certificateNumber: $c, toHolderKind: ENTERPRISE, toHolderId: $to }) { landRight { certificateNumber } } }";
+    app.sql(&format!(
+        "UPDATE land_right SET mortgaged = TRUE WHERE certificate_number = '{}'",
+        right.certificate_number
+    ))
+    .await?;
+    let mortgaged = app
+        .graphql_as(
+            "BNNMT",
+            TRANSFER,
+            json!({ "c": right.certificate_number, "to": represented }),
+        )
+        .await?;
+    assert_eq!(
+        code_at(&mortgaged, &["transferLandRight"]),
+        "BAD_USER_INPUT"
+    );
+    app.sql(&format!(
+        "UPDATE land_right SET mortgaged = FALSE WHERE certificate_number = '{}'",
+        right.certificate_number
+    ))
+    .await?;
+    assert_eq!(
+        changes_count(&app).await?,
+        checkpoint,
+        "refusals write nothing"
+    );
+    let done = app
+        .graphql_as(
+            "BNNMT",
+            TRANSFER,
+            json!({ "c": right.certificate_number, "to": represented }),
+        )
+        .await?;
+    assert!(errors(&done).is_empty(), "{done}");
+    let twice = app
+        .graphql_as(
+            "BNNMT",
+            TRANSFER,
+            json!({ "c": right.certificate_number, "to": represented }),
+        )
+        .await?;
+    assert_eq!(code_at(&twice, &["transferLandRight"]), "CONFLICT");
+    // A dissolved enterprise stays dissolved.
+    let dissolve = "mutation ($code: String!, $s: EnterpriseStatus!) { changeEnterpriseStatus(input: { code: $code, status: $s }) { enterprise { status version } } }";
+    let dissolved = app
+        .graphql_as(
+            "BTC",
+            dissolve,
+            json!({ "code": represented, "s": "DISSOLVED" }),
+        )
+        .await?;
+    assert_eq!(
+        dissolved["data"]["changeEnterpriseStatus"]["enterprise"]["status"],
+        "DISSOLVED"
+    );
+    let revived = app
+        .graphql_as(
+            "BTC",
+            dissolve,
+            json!({ "code": represented, "s": "ACTIVE" }),
+        )
+        .await?;
+    assert_eq!(
+        code_at(&revived, &["changeEnterpriseStatus"]),
+        "BAD_USER_INPUT"
+    );
+    let status: EnterpriseStatus = enterprise::Entity::find_by_id(represented.clone())
+        .one(&app.app_db.conn)
+        .await?
+        .unwrap()
+        .status;
+    assert_eq!(status, EnterpriseStatus::Dissolved);
+    Ok(())
+}
+
+#[tokio::test]
+async fn fifty_concurrent_transfers_of_one_certificate_make_one() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (_, represented, right) = mover(&app).await?;
+    let shares_before: i32 = land_right::Entity::find()
+        .filter(land_right::Column::ParcelId.eq(right.parcel_id.as_str()))
+        .filter(land_right::Column::Status.eq(RightStatus::Active))
+        .all(&app.app_db.conn)
+        .await?
+        .iter()
+        .map(|r| r.share_bp)
+        .sum();
+    let token = app.token("BNNMT").await?;
+    let mut attempts = Vec::new();
+    for _ in 0..50 {
+        let (client, address, token) = (app.client.clone(), app.address.clone(), token.clone());
+        let (c, to) = (right.certificate_number.clone(), represented.clone());
+        attempts.push(tokio::spawn(async move {
+            let body: Value = client
+                .post(format!("{address}/graphql"))
+                .bearer_auth(token)
+                .json(&json!({
+                    "query": "mutation ($c: String!, $to: String!) { transferLandRight(input: { certificateNumber: $c, toHolderKind: ENTERPRISE, toHolderId: $to }) { landRight { certificateNumber } } }",
+                    "variables": { "c": c, "to": to },
+                }))
+                .send()
+                .await?
+                .json()
+                .await?;
+            anyhow::Ok(body)
+        }));
+    }
+    let mut won = 0;
+    let mut refused = Vec::new();
+    for attempt in attempts {
+        let body = attempt.await??;
+        if errors(&body).is_empty() {
+            won += 1;
+        } else {
+            refused.push(code_at(&body, &["transferLandRight"]));
+        }
+    }
+    assert_eq!(won, 1, "refusals: {refused:?}");
+    assert!(
+        refused.iter().all(|c| c == "CONFLICT"),
+        "every other transfer is a CONFLICT: {refused:?}"
+    );
+    let active: Vec<land_right::Model> = land_right::Entity::find()
+        .filter(land_right::Column::ParcelId.eq(right.parcel_id.as_str()))
+        .filter(land_right::Column::Status.eq(RightStatus::Active))
+        .all(&app.app_db.conn)
+        .await?;
+    assert_eq!(
+        active.iter().map(|r| r.share_bp).sum::<i32>(),
+        shares_before
+    );
+    assert_eq!(
+        active
+            .iter()
+            .filter(|r| r.holder_id == represented && r.share_bp == right.share_bp)
+            .count(),
+        1
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_retried_mutation_with_one_idempotency_key_writes_once() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (_, represented, right) = mover(&app).await?;
+    let token = app.token("BNNMT").await?;
+    let query = "mutation ($c: String!, $to: String!) { transferLandRight(input: { certificateNumber: $c, toHolderKind: ENTERPRISE, toHolderId: $to }) { landRight { certificateNumber holderId } } }";
+    let variables = json!({ "c": right.certificate_number, "to": represented });
+    let before = changes_count(&app).await?;
+    // The first try and four concurrent retries.
+    let mut tries = Vec::new();
+    for _ in 0..5 {
+        let (client, address, token, variables) = (
+            app.client.clone(),
+            app.address.clone(),
+            token.clone(),
+            variables.clone(),
+        );
+        tries.push(tokio::spawn(async move {
+            let body: Value = client
+                .post(format!("{address}/graphql"))
+                .bearer_auth(token)
+                .header("Idempotency-Key", "transfer-7f3a")
+                .json(&json!({ "query": query, "variables": variables }))
+                .send()
+                .await?
+                .json()
+                .await?;
+            anyhow::Ok(body)
+        }));
+    }
+    let mut numbers = HashSet::new();
+    for attempt in tries {
+        let body = attempt.await??;
+        assert!(
+            errors(&body).is_empty(),
+            "a retry is answered, not refused: {body}"
+        );
+        numbers.insert(
+            body["data"]["transferLandRight"]["landRight"]["certificateNumber"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(numbers.len(), 1, "one new certificate: {numbers:?}");
+    assert_eq!(changes_count(&app).await?, before + 2, "written once");
+    // Later, the same retry still gets the same answer.
+    let (_, _, body) = app
+        .post_graphql_with_headers(
+            Some(&token),
+            query,
+            variables.clone(),
+            &[("Idempotency-Key", "transfer-7f3a")],
+        )
+        .await?;
+    assert_eq!(
+        body["data"]["transferLandRight"]["landRight"]["certificateNumber"],
+        json!(numbers.iter().next().unwrap())
+    );
+    // The key for another request is refused.
+    let (_, _, other) = app
+        .post_graphql_with_headers(
+            Some(&token),
+            query,
+            json!({ "c": "AA000001", "to": represented }),
+            &[("Idempotency-Key", "transfer-7f3a")],
+        )
+        .await?;
+    assert_eq!(code_at(&other, &["transferLandRight"]), "BAD_USER_INPUT");
+    // Without the key, a retry is a second write, refused.
+    let (_, _, again) = app.post_graphql(Some(&token), query, variables).await?;
+    assert_eq!(code_at(&again, &["transferLandRight"]), "CONFLICT");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_feed_pages_in_order_by_jurisdiction_and_a_reconnect_misses_nothing()
+-> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let people: Vec<citizen::Model> = citizen::Entity::find()
+        .filter(citizen::Column::Status.eq(CitizenStatus::Alive))
+        .filter(citizen::Column::ResidenceProvince.ne("68"))
+        .order_by_asc(citizen::Column::PersonalId)
+        .all(&app.app_db.conn)
+        .await?
+        .into_iter()
+        .take(4)
+        .collect();
+    let province_token = app.token("UBND-68").await?;
+    let mut subscriber = Subscriber::connect(&app, &province_token).await?;
+    subscriber.subscribe("a", "POPULATION", None).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // One move into Lâm Đồng, one move elsewhere (not the province's).
+    let bca = app.token("BCA").await?;
+    for (person, commune) in [(&people[0], LAM_DONG_COMMUNE), (&people[1], "00004")] {
+        let body = app
+            .graphql_with(
+                &bca,
+                MOVE,
+                json!({ "id": person.personal_id, "commune": commune }),
+            )
+            .await?;
+        assert!(errors(&body).is_empty(), "{body}");
+    }
+    let first = loop {
+        let change = subscriber.change().await?;
+        if change["entity"] == "Citizen" {
+            break change;
+        }
+    };
+    assert_eq!(first["key"], people[0].personal_id.as_str());
+    let cursor = first["cursor"].as_str().unwrap().to_owned();
+    subscriber.socket.close(None).await?;
+
+    // While disconnected: three more moves into the province.
+    for person in &people[1..4] {
+        let body = app
+            .graphql_with(
+                &bca,
+                MOVE,
+                json!({ "id": person.personal_id, "commune": LAM_DONG_COMMUNE }),
+            )
+            .await?;
+        assert!(errors(&body).is_empty(), "{body}");
+    }
+    let mut subscriber = Subscriber::connect(&app, &province_token).await?;
+    subscriber
+        .subscribe("b", "POPULATION", Some(&cursor))
+        .await?;
+    // (A head of household moves with the household: its members' changes
+    // come too.)
+    let expected: Vec<String> = people[1..4].iter().map(|p| p.personal_id.clone()).collect();
+    let mut citizens = Vec::new();
+    for _ in 0..100 {
+        let change = subscriber.change().await?;
+        assert_eq!(change["provinceCode"], "68", "{change}");
+        let key = change["key"].as_str().unwrap().to_owned();
+        if change["entity"] == "Citizen" && expected.contains(&key) {
+            citizens.push(key);
+            if citizens.len() == expected.len() {
+                break;
+            }
+        }
+    }
+    assert_eq!(citizens, expected, "in order, none missed");
+
+    // The query pages the same feed: national for BCA, province 68 for UBND-68.
+    const PAGE: &str =
+        "query ($after: String) { changes(dataset: POPULATION, first: 2, after: $after) {
+        edges { node { cursor key op provinceCode } } pageInfo { hasNextPage } } }";
+    let mut after = Value::Null;
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        let page = app
+            .graphql_with(&bca, PAGE, json!({ "after": after }))
+            .await?;
+        let rows = nodes(&page, "changes");
+        seen.extend(
+            rows.iter()
+                .map(|r| r["cursor"].as_str().unwrap().to_owned()),
+        );
+        if page["data"]["changes"]["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = rows.last().unwrap()["cursor"].clone();
+    }
+    let all = change_event::Entity::find()
+        .filter(change_event::Column::Dataset.eq(entities::access::Dataset::Population))
+        .count(&app.app_db.conn)
+        .await?;
+    assert_eq!(seen.len() as u64, all, "every change, once");
+    let province = app
+        .graphql_with(
+            &province_token,
+            "{ changes(dataset: POPULATION, first: 500) { edges { node { provinceCode } } } }",
+            json!({}),
+        )
+        .await?;
+    let rows = nodes(&province, "changes");
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| r["provinceCode"] == "68"),
+        "{province}"
+    );
+    // Without the dataset's read scope: refused.
+    let land_only = app.token_with("UBND-68", "land:read").await?;
+    let refused = app
+        .graphql_with(
+            &land_only,
+            "{ changes(dataset: POPULATION) { edges { node { key } } } }",
+            json!({}),
+        )
+        .await?;
+    assert_eq!(code_at(&refused, &["changes"]), "FORBIDDEN");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_subscription_is_closed_when_its_grant_is_revoked() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let token = app.token("UBND-68").await?;
+    let mut subscriber = Subscriber::connect(&app, &token).await?;
+    subscriber.subscribe("1", "POPULATION", None).await?;
+    // A bad token is refused at connection_init.
+    let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
+    let mut request = url.into_client_request()?;
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse()?);
+    let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+    let mut stranger = Subscriber { socket };
+    stranger
+        .send(json!({ "type": "connection_init", "payload": { "Authorization": "Bearer forged" } }))
+        .await?;
+    let refused = stranger.next().await?;
+    assert_ne!(refused["type"], "connection_ack", "{refused}");
+
+    let grants = app
+        .graphql_as("BCA", "{ grants { id grantee dataset active } }", json!({}))
+        .await?;
+    let grant = grants["data"]["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["grantee"] == "UBND-68" && g["dataset"] == "POPULATION" && g["active"] == true)
+        .expect("UBND-68 has a population grant")["id"]
+        .clone();
+    let revoked = app
+        .graphql_as(
+            "BCA",
+            "mutation ($id: String!) { revokeAccess(id: $id, reason: \"audit finding\") { grant { active } } }",
+            json!({ "id": grant }),
+        )
+        .await?;
+    assert!(errors(&revoked).is_empty(), "{revoked}");
+    let closed = subscriber.next().await?;
+    assert_eq!(closed["type"], "close", "{closed}");
+    assert_eq!(closed["code"], 4403, "{closed}");
+    Ok(())
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+fn start_server(app: &TestApp, port: u16) -> anyhow::Result<std::process::Child> {
+    let config = app.config();
+    Ok(std::process::Command::new(env!("CARGO_BIN_EXE_lienthong"))
+        .args(["serve", "--demo", "false", "--node-id", "node-writes"])
+        .args(["--database-url", &config.database_url])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--signing-key")
+        .arg(config.signing_key_path())
+        .args(["--issuer", &config.issuer, "--audience", &config.audience])
+        .args(["--rate-per-second", "100000", "--rate-burst", "100000"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?)
+}
+
+async fn wait_ready(client: &reqwest::Client, port: u16) -> anyhow::Result<()> {
+    for _ in 0..300 {
+        if let Ok(response) = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            && response.status() == 200
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the server on port {port} did not become ready")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_killed_during_writes_keeps_every_acknowledged_one_whole() -> anyhow::Result<()> {
+    use std::sync::{Arc, Mutex};
+    let app = spawn_app().await?;
+    let token = app.token("BNNMT").await?;
+    let port = free_port()?;
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()?;
+    let mut server = start_server(&app, port)?;
+    wait_ready(&client, port).await?;
+    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut writers = Vec::new();
+    for worker in 0..4 {
+        let (client, token, acknowledged) = (client.clone(), token.clone(), acknowledged.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 1..100_000 {
+                let sent = client
+                    .post(format!("http://127.0.0.1:{port}/graphql"))
+                    .bearer_auth(&token)
+                    .json(&json!({
+                        "query": "mutation ($sheet: Int!, $n: Int!) { registerLandParcel(input: { communeCode: \"24778\", mapSheet: $sheet, parcelNumber: $n, areaM2: 250.5, landUse: ODT, addressLine: \"Thôn 1\" }) { landParcel { id } } }",
+                        "variables": { "sheet": 900 + worker, "n": i },
+                    }))
+                    .send()
+                    .await;
+                let Ok(response) = sent else { break };
+                let Ok(body) = response.json::<Value>().await else { break };
+                match body["data"]["registerLandParcel"]["landParcel"]["id"].as_str() {
+                    Some(id) => acknowledged.lock().unwrap().push(id.to_owned()),
+                    None => break,
+                }
+            }
+        }));
+    }
+    for _ in 0..400 {
+        if acknowledged.lock().unwrap().len() >= 150 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    server.kill()?;
+    server.wait()?;
+    for writer in writers {
+        writer.await?;
+    }
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    eprintln!(
+        "writes acknowledged before the kill: {}",
+        acknowledged.len()
+    );
+    assert!(
+        acknowledged.len() >= 20,
+        "too few writes: {}",
+        acknowledged.len()
+    );
+
+    let mut server = start_server(&app, port)?;
+    wait_ready(&client, port).await?;
+    server.kill()?;
+    server.wait()?;
+    let parcels: HashSet<String> = entities::land::land_parcel::Entity::find()
+        .filter(entities::land::land_parcel::Column::MapSheet.gte(900))
+        .all(&app.app_db.conn)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    let events: Vec<change_event::Model> = change_event::Entity::find()
+        .order_by_asc(change_event::Column::Seq)
+        .all(&app.app_db.conn)
+        .await?;
+    let created: HashSet<String> = events
+        .iter()
+        .filter(|e| e.entity == "LandParcel")
+        .map(|e| e.key.clone())
+        .collect();
+    for id in &acknowledged {
+        assert!(parcels.contains(id), "acknowledged parcel {id} is missing");
+    }
+    // None half-done: every parcel written has its change, and no change
+    // names a parcel that is not there.
+    assert_eq!(parcels, created);
+    // The feed has no gap.
+    for (i, event) in events.iter().enumerate() {
+        assert_eq!(event.seq, i as i64 + 1, "gap before change {}", event.seq);
+    }
+    Ok(())
+}
