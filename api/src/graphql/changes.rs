@@ -174,6 +174,7 @@ pub struct SubscriptionServices {
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
+/// Live subscriptions, over `graphql-transport-ws` at `/graphql/ws`.
 #[Subscription]
 impl SubscriptionRoot {
     /// The changes of a dataset as they are committed (after `after`, if

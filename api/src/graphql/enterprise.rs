@@ -459,12 +459,19 @@ impl EnterpriseQuery {
 pub struct RegisterEnterpriseInput {
     /// The 10-digit tax code (with its check digit).
     pub code: String,
+    /// Registered name in Vietnamese.
     pub name: String,
+    /// Registered name in English, if any.
     pub name_en: Option<String>,
+    /// Legal form.
     pub r#type: EnterpriseType,
+    /// Date of founding (not in the future).
     pub founded_on: NaiveDate,
+    /// Registered capital in đồng (positive).
     pub registered_capital_vnd: i64,
+    /// Commune of the head office.
     pub head_office_commune_code: String,
+    /// Street address of the head office.
     pub head_office_address: String,
     /// A living citizen.
     pub legal_representative_id: String,
@@ -475,6 +482,7 @@ pub struct RegisterEnterpriseInput {
 /// A new status.
 #[derive(InputObject)]
 pub struct ChangeEnterpriseStatusInput {
+    /// The enterprise's tax code.
     pub code: String,
     /// Dissolved is final.
     pub status: EnterpriseStatus,
@@ -485,6 +493,7 @@ pub struct ChangeEnterpriseStatusInput {
 /// A new legal representative.
 #[derive(InputObject)]
 pub struct ChangeLegalRepresentativeInput {
+    /// The enterprise's tax code.
     pub code: String,
     /// A living citizen.
     pub personal_id: String,
@@ -495,18 +504,21 @@ pub struct ChangeLegalRepresentativeInput {
 /// The enterprise as written.
 #[derive(SimpleObject)]
 pub struct RegisterEnterprisePayload {
+    /// The enterprise registered.
     pub enterprise: Option<Enterprise>,
 }
 
 /// The enterprise as written.
 #[derive(SimpleObject)]
 pub struct ChangeEnterpriseStatusPayload {
+    /// The enterprise with its new status.
     pub enterprise: Option<Enterprise>,
 }
 
 /// The enterprise as written.
 #[derive(SimpleObject)]
 pub struct ChangeLegalRepresentativePayload {
+    /// The enterprise with its new representative.
     pub enterprise: Option<Enterprise>,
 }
 

@@ -360,18 +360,26 @@ impl LandQuery {
 /// A parcel to register; its id is `<commune>-<map sheet>-<parcel number>`.
 #[derive(InputObject)]
 pub struct RegisterLandParcelInput {
+    /// The commune the parcel lies in.
     pub commune_code: String,
+    /// Cadastral map sheet number (positive).
     pub map_sheet: i32,
+    /// Parcel number on the sheet (positive).
     pub parcel_number: i32,
+    /// Area in square metres (positive).
     pub area_m2: f64,
+    /// Land-use code.
     pub land_use: LandUse,
+    /// Address or locality.
     pub address_line: String,
 }
 
 /// A certificate to issue.
 #[derive(InputObject)]
 pub struct IssueLandRightInput {
+    /// The parcel, `<commune>-<sheet>-<number>`.
     pub parcel_id: String,
+    /// Citizen or enterprise.
     pub holder_kind: HolderKind,
     /// Personal id of a living citizen, or code of an enterprise not dissolved.
     pub holder_id: String,
@@ -383,8 +391,11 @@ pub struct IssueLandRightInput {
 /// A transfer of a whole certificate to a new holder.
 #[derive(InputObject)]
 pub struct TransferLandRightInput {
+    /// The certificate to transfer (active, not mortgaged).
     pub certificate_number: String,
+    /// Citizen or enterprise.
     pub to_holder_kind: HolderKind,
+    /// Personal id of a living citizen, or code of an enterprise not dissolved.
     pub to_holder_id: String,
     /// The certificate's version you read; `CONFLICT` if it changed since.
     pub expected_version: Option<i32>,
@@ -393,12 +404,14 @@ pub struct TransferLandRightInput {
 /// The parcel as written.
 #[derive(async_graphql::SimpleObject)]
 pub struct RegisterLandParcelPayload {
+    /// The parcel registered.
     pub land_parcel: Option<LandParcel>,
 }
 
 /// The new certificate.
 #[derive(async_graphql::SimpleObject)]
 pub struct IssueLandRightPayload {
+    /// The certificate issued.
     pub land_right: Option<LandRight>,
 }
 

@@ -664,8 +664,11 @@ mod tests {
 pub struct RegisterCitizenInput {
     /// The 12-digit personal id; it must agree with sex and date of birth.
     pub personal_id: String,
+    /// Full name, with diacritics.
     pub full_name: String,
+    /// Sex (must agree with the personal id).
     pub sex: Sex,
+    /// Date of birth (its year must agree with the personal id).
     pub date_of_birth: NaiveDate,
     /// Ethnic group, e.g. `Kinh`.
     pub ethnicity: String,
@@ -687,6 +690,7 @@ pub struct RegisterCitizenInput {
 /// A new residence.
 #[derive(InputObject)]
 pub struct ChangeResidenceInput {
+    /// The citizen who moves.
     pub personal_id: String,
     /// The commune moved to.
     pub commune_code: String,
@@ -699,7 +703,9 @@ pub struct ChangeResidenceInput {
 /// A death to record.
 #[derive(InputObject)]
 pub struct RecordDeathInput {
+    /// The citizen who died.
     pub personal_id: String,
+    /// Between the date of birth and today.
     pub date_of_death: NaiveDate,
     /// The citizen's version you read; `CONFLICT` if it changed since.
     pub expected_version: Option<i32>,
@@ -708,18 +714,21 @@ pub struct RecordDeathInput {
 /// The citizen as written.
 #[derive(async_graphql::SimpleObject)]
 pub struct RegisterCitizenPayload {
+    /// The citizen registered.
     pub citizen: Option<Citizen>,
 }
 
 /// The citizen as written (with their household).
 #[derive(async_graphql::SimpleObject)]
 pub struct ChangeResidencePayload {
+    /// The citizen at the new residence.
     pub citizen: Option<Citizen>,
 }
 
 /// The citizen as written.
 #[derive(async_graphql::SimpleObject)]
 pub struct RecordDeathPayload {
+    /// The citizen, now deceased.
     pub citizen: Option<Citizen>,
 }
 
