@@ -234,6 +234,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 limits: config.limits(),
                 audit,
                 metrics,
+                feed: Arc::new(crate::registers::feed::Feed::default()),
             };
             let issued =
                 issue_agency_token(&state, &agency, requested, ttl.unwrap_or(config.token_ttl))

@@ -38,6 +38,7 @@ pub struct AppState {
     pub limits: crate::limits::Limits,
     pub audit: AuditWriter,
     pub metrics: Arc<Metrics>,
+    pub feed: Arc<crate::registers::feed::Feed>,
 }
 
 impl AppState {
@@ -48,6 +49,7 @@ impl AppState {
             revocation_retention: crate::access::revocation_retention(
                 self.token_ttl.max(12 * 3600),
             ),
+            feed: self.feed.clone(),
         }
     }
 }
@@ -171,6 +173,7 @@ async fn serve_ws(
                 db: init_state.db.conn.clone(),
                 audit: init_state.audit.clone(),
                 connection_id,
+                feed: init_state.feed.clone(),
             });
             Ok(data)
         });

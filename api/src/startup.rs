@@ -71,9 +71,9 @@ impl Application {
                 .await
                 .context("listening for access changes on PostgreSQL")?;
         }
+        let feed = Arc::new(crate::registers::feed::Feed::default());
         if !config.is_sqlite() {
-            crate::registers::feed::local()
-                .listen(&config.database_url)
+            feed.listen(&config.database_url)
                 .await
                 .context("listening for changes on PostgreSQL")?;
         }
@@ -122,6 +122,7 @@ impl Application {
             limits,
             audit,
             metrics,
+            feed,
         };
         Ok(Application {
             listener,

@@ -856,6 +856,40 @@ async fn a_subscription_is_closed_when_its_grant_is_revoked() -> anyhow::Result<
     Ok(())
 }
 
+/// Several nodes need PostgreSQL; on SQLite there is one node.
+#[tokio::test]
+async fn a_subscriber_on_one_node_hears_a_write_through_another() -> anyhow::Result<()> {
+    if crate::helpers::postgres_url().is_none() {
+        eprintln!("multi-node subscriptions run against PostgreSQL only");
+        return Ok(());
+    }
+    let first = spawn_app().await?;
+    let second = first.second_node().await?;
+    let (person, ..) = mover(&first).await?;
+    let mut subscriber = Subscriber::connect(&second, &second.token("UBND-68").await?).await?;
+    subscriber.subscribe("1", "POPULATION", None).await?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let moved = first
+        .graphql_as(
+            "BCA",
+            MOVE,
+            json!({ "id": person.personal_id, "commune": LAM_DONG_COMMUNE }),
+        )
+        .await?;
+    assert!(errors(&moved).is_empty(), "{moved}");
+    // Within 10 s, well before the 30 s backstop: the notice came through
+    // PostgreSQL.
+    let started = std::time::Instant::now();
+    loop {
+        let change = subscriber.change().await?;
+        if change["key"] == person.personal_id.as_str() {
+            break;
+        }
+    }
+    assert!(started.elapsed() < api::registers::feed::BACKSTOP);
+    Ok(())
+}
+
 fn free_port() -> anyhow::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?

@@ -17,7 +17,6 @@ use entities::changes::change_event;
 use futures::Stream;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::VecDeque;
-use std::time::Duration;
 
 /// The scope that lets a caller see a dataset's changes.
 pub fn read_scope(dataset: acc::Dataset) -> Scope {
@@ -168,6 +167,7 @@ pub struct SubscriptionServices {
     pub audit: AuditWriter,
     /// The connection's id, as the request id of its log rows.
     pub connection_id: String,
+    pub feed: std::sync::Arc<crate::registers::feed::Feed>,
 }
 
 /// Live subscriptions.
@@ -204,13 +204,15 @@ impl SubscriptionRoot {
                 .gql()?
                 .unwrap_or(0),
         };
+        let services = ctx.data_unchecked::<SubscriptionServices>().clone();
+        let woken = services.feed.subscribe();
         let feed = Feed {
-            services: ctx.data_unchecked::<SubscriptionServices>().clone(),
+            services,
             principal,
             dataset,
             cursor,
             pending: VecDeque::new(),
-            woken: crate::registers::feed::local().subscribe(),
+            woken,
         };
         Ok(futures::stream::unfold(feed, |mut feed| async move {
             let item = feed.next().await;
@@ -226,7 +228,7 @@ struct Feed {
     dataset: acc::Dataset,
     cursor: i64,
     pending: VecDeque<change_event::Model>,
-    woken: tokio::sync::watch::Receiver<i64>,
+    woken: tokio::sync::watch::Receiver<u64>,
 }
 
 impl Feed {
@@ -248,7 +250,8 @@ impl Feed {
             .await
             .gql()?;
             if rows.is_empty() {
-                let _ = tokio::time::timeout(Duration::from_secs(2), self.woken.changed()).await;
+                let backstop = crate::registers::feed::BACKSTOP;
+                let _ = tokio::time::timeout(backstop, self.woken.changed()).await;
                 continue;
             }
             log_delivery(&self.services, &self.principal, self.dataset, &rows)

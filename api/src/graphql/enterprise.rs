@@ -595,6 +595,7 @@ impl EnterpriseMutation {
         )
         .await
         .gql()?;
+        super::feed_grew(ctx);
         Ok(Some(ChangeEnterpriseStatusPayload {
             enterprise: fresh_enterprise(ctx, &code).await?,
         }))

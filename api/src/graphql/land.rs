@@ -470,6 +470,7 @@ impl LandMutation {
         )
         .await
         .gql()?;
+        super::feed_grew(ctx);
         Ok(Some(RegisterLandParcelPayload {
             land_parcel: land_parcel::Entity::find_by_id(id)
                 .one(db(ctx))

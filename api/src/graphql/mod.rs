@@ -118,6 +118,7 @@ pub struct Services {
     pub db: DatabaseConnection,
     pub cache: std::sync::Arc<crate::access::cache::AccessCache>,
     pub revocation_retention: chrono::Duration,
+    pub feed: std::sync::Arc<crate::registers::feed::Feed>,
 }
 
 /// Executes one authenticated request.
@@ -174,7 +175,8 @@ pub async fn execute(
         .data(loader)
         .data(db)
         .data(services.cache.clone())
-        .data(access::RevocationRetention(services.revocation_retention));
+        .data(access::RevocationRetention(services.revocation_retention))
+        .data(services.feed.clone());
     let mut execution = std::pin::pin!(schema.execute(request));
     let mut batches = FuturesUnordered::new();
     let woken = Arc::new(AtomicBool::new(true));
@@ -232,14 +234,22 @@ pub(crate) fn idempotency(ctx: &Context<'_>) -> Option<crate::registers::Idempot
     })
 }
 
-/// Logs a write of personal data like a read: the mutation and whom it
-/// was about.
+/// Wakes this node's subscribers after a write.
+pub(crate) fn feed_grew(ctx: &Context<'_>) {
+    if let Some(feed) = ctx.data_opt::<std::sync::Arc<crate::registers::feed::Feed>>() {
+        feed.notify();
+    }
+}
+
+/// After a write: wakes this node's subscribers, and logs the write of
+/// personal data like a read (the mutation and whom it was about).
 pub(crate) fn wrote<'s>(
     ctx: &Context<'_>,
     dataset: entities::access::Dataset,
     scope: crate::auth::Scope,
     subjects: impl IntoIterator<Item = &'s str>,
 ) {
+    feed_grew(ctx);
     if let Some(trail) = ctx.data_opt::<std::sync::Arc<crate::audit::Trail>>() {
         trail.disclosed(
             dataset,

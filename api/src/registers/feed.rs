@@ -1,54 +1,50 @@
-//! Tells subscribers that the change feed grew: at once on this node, and
-//! through PostgreSQL's LISTEN/NOTIFY from the other nodes. Subscribers
-//! read the feed itself from the database (after their cursor), so a missed
-//! or merged notice loses nothing; they also look every few seconds.
+//! Tells a node's subscribers that the change feed grew: at once for a
+//! write through the node itself, and through PostgreSQL's LISTEN/NOTIFY
+//! for writes through other nodes. Subscribers read the feed itself from
+//! the database (after their cursor), so a missed or merged notice loses
+//! nothing; they also look on their own every [`BACKSTOP`].
 
 use sea_orm::sqlx::postgres::PgListener;
-use std::sync::OnceLock;
+use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
 
-/// The highest change number this node has heard of.
+/// How long a subscriber waits for a notice before it looks anyway.
+pub const BACKSTOP: Duration = Duration::from_secs(30);
+
+/// The node's signal that the feed grew.
 pub struct Feed {
-    latest: watch::Sender<i64>,
+    grew: watch::Sender<u64>,
 }
 
-/// The node's feed signal (one per process).
-pub fn local() -> &'static Feed {
-    static FEED: OnceLock<Feed> = OnceLock::new();
-    FEED.get_or_init(|| Feed {
-        latest: watch::channel(0).0,
-    })
+impl Default for Feed {
+    fn default() -> Self {
+        Feed {
+            grew: watch::channel(0).0,
+        }
+    }
 }
 
 impl Feed {
-    /// Change `seq` was committed.
-    pub fn notify(&self, seq: i64) {
-        self.latest.send_if_modified(|latest| {
-            let newer = seq > *latest;
-            if newer {
-                *latest = seq;
-            }
-            newer
-        });
+    /// The feed grew.
+    pub fn notify(&self) {
+        self.grew.send_modify(|n| *n = n.wrapping_add(1));
     }
 
     /// A receiver that wakes when the feed grows.
-    pub fn subscribe(&self) -> watch::Receiver<i64> {
-        self.latest.subscribe()
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.grew.subscribe()
     }
 
     /// Hears the changes committed by other nodes on PostgreSQL.
-    pub async fn listen(&'static self, url: &str) -> anyhow::Result<()> {
+    pub async fn listen(self: &Arc<Self>, url: &str) -> anyhow::Result<()> {
+        let feed = Arc::clone(self);
         let mut listener = PgListener::connect(url).await?;
         listener.listen(super::CHANNEL).await?;
         tokio::spawn(async move {
             loop {
                 match listener.try_recv().await {
-                    Ok(Some(notice)) => {
-                        if let Ok(seq) = notice.payload().parse() {
-                            self.notify(seq);
-                        }
-                    }
+                    Ok(Some(_)) => feed.notify(),
                     Ok(None) => tracing::warn!("lost the change notification connection"),
                     Err(error) => {
                         tracing::warn!(%error, "change notifications failed; retrying");

@@ -108,8 +108,8 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, ApiEr
 }
 
 /// Appends the changes, records the idempotency key with `result_key`,
-/// tells the other nodes (PostgreSQL), commits, and tells this node's
-/// subscribers.
+/// tells the other nodes (PostgreSQL), and commits. (The caller tells
+/// this node's subscribers.)
 pub async fn commit(
     txn: DatabaseTransaction,
     agency: &str,
@@ -175,7 +175,6 @@ pub async fn commit(
         .await?;
     }
     txn.commit().await?;
-    feed::local().notify(last);
     Ok(())
 }
 
