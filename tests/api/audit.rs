@@ -2,7 +2,10 @@
 //! withholds the data, that tampering is caught by `lienthong audit
 //! verify`, and that a killed server loses no acknowledged access.
 
-use crate::helpers::{TestApp, assert_forbidden, error_at, errors, nodes, spawn_app};
+use crate::helpers::{
+    TestApp, assert_forbidden, error_at, errors, free_port, nodes, spawn_app, start_server,
+    wait_ready,
+};
 use entities::audit::access_log;
 use entities::enterprise::{MemberKind, enterprise_member};
 use entities::land::{HolderKind, land_right};
@@ -583,44 +586,6 @@ async fn audit_verify_names_the_row_that_was_altered_removed_or_inserted() -> an
     Ok(())
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-/// Starts the `lienthong` binary on `port`, on the test app's database and
-/// signing key, as node `node-kill`.
-fn start_server(app: &TestApp, port: u16) -> anyhow::Result<std::process::Child> {
-    let config = app.config();
-    Ok(std::process::Command::new(env!("CARGO_BIN_EXE_lienthong"))
-        .args(["serve", "--demo", "false", "--node-id", "node-kill"])
-        .args(["--database-url", &config.database_url])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .arg("--signing-key")
-        .arg(config.signing_key_path())
-        .args(["--issuer", &config.issuer, "--audience", &config.audience])
-        .args(["--rate-per-second", "100000", "--rate-burst", "100000"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()?)
-}
-
-async fn wait_ready(client: &reqwest::Client, port: u16) -> anyhow::Result<()> {
-    for _ in 0..300 {
-        if let Ok(response) = client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-            && response.status() == 200
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("the server on port {port} did not become ready")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_under_load_loses_no_acknowledged_access() -> anyhow::Result<()> {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -638,7 +603,7 @@ async fn a_server_killed_under_load_loses_no_acknowledged_access() -> anyhow::Re
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()?;
-    let mut server = start_server(&app, port)?;
+    let mut server = start_server(&app, port, "node-kill")?;
     wait_ready(&client, port).await?;
 
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
@@ -696,7 +661,7 @@ async fn a_server_killed_under_load_loses_no_acknowledged_access() -> anyhow::Re
     );
 
     // Restarted on the same database, it goes on with its chain.
-    let mut server = start_server(&app, port)?;
+    let mut server = start_server(&app, port, "node-kill")?;
     wait_ready(&client, port).await?;
     let body: Value = client
         .post(format!("http://127.0.0.1:{port}/graphql"))

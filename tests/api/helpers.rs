@@ -401,3 +401,43 @@ pub fn nodes(body: &Value, field: &str) -> Vec<Value> {
         .map(|edges| edges.iter().map(|e| e["node"].clone()).collect())
         .unwrap_or_default()
 }
+
+/// A free loopback port (for a server started as a separate process).
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// Starts the `lienthong` binary as node `node` on `port`, on the test
+/// app's database and signing key (to be killed by the test).
+pub fn start_server(app: &TestApp, port: u16, node: &str) -> anyhow::Result<std::process::Child> {
+    let config = app.config();
+    Ok(std::process::Command::new(env!("CARGO_BIN_EXE_lienthong"))
+        .args(["serve", "--demo", "false", "--node-id", node])
+        .args(["--database-url", &config.database_url])
+        .args(["--listen", &format!("127.0.0.1:{port}")])
+        .arg("--signing-key")
+        .arg(config.signing_key_path())
+        .args(["--issuer", &config.issuer, "--audience", &config.audience])
+        .args(["--rate-per-second", "100000", "--rate-burst", "100000"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?)
+}
+
+/// Waits (at most 30 s) until the server on `port` answers `/readyz`.
+pub async fn wait_ready(client: &reqwest::Client, port: u16) -> anyhow::Result<()> {
+    for _ in 0..300 {
+        if let Ok(response) = client
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            && response.status() == 200
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the server on port {port} did not become ready")
+}

@@ -2,7 +2,10 @@
 //! idempotency keys, the change feed and live subscriptions, and what
 //! survives races, retries and a killed server.
 
-use crate::helpers::{TestApp, assert_forbidden, error_at, errors, nodes, spawn_app};
+use crate::helpers::{
+    TestApp, assert_forbidden, error_at, errors, free_port, nodes, spawn_app, start_server,
+    wait_ready,
+};
 use entities::changes::change_event;
 use entities::enterprise::{EnterpriseStatus, enterprise};
 use entities::land::{HolderKind, RightStatus, land_right};
@@ -890,42 +893,6 @@ async fn a_subscriber_on_one_node_hears_a_write_through_another() -> anyhow::Res
     Ok(())
 }
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
-fn start_server(app: &TestApp, port: u16) -> anyhow::Result<std::process::Child> {
-    let config = app.config();
-    Ok(std::process::Command::new(env!("CARGO_BIN_EXE_lienthong"))
-        .args(["serve", "--demo", "false", "--node-id", "node-writes"])
-        .args(["--database-url", &config.database_url])
-        .args(["--listen", &format!("127.0.0.1:{port}")])
-        .arg("--signing-key")
-        .arg(config.signing_key_path())
-        .args(["--issuer", &config.issuer, "--audience", &config.audience])
-        .args(["--rate-per-second", "100000", "--rate-burst", "100000"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()?)
-}
-
-async fn wait_ready(client: &reqwest::Client, port: u16) -> anyhow::Result<()> {
-    for _ in 0..300 {
-        if let Ok(response) = client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-            && response.status() == 200
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("the server on port {port} did not become ready")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_during_writes_keeps_every_acknowledged_one_whole() -> anyhow::Result<()> {
     use std::sync::{Arc, Mutex};
@@ -935,7 +902,7 @@ async fn a_server_killed_during_writes_keeps_every_acknowledged_one_whole() -> a
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()?;
-    let mut server = start_server(&app, port)?;
+    let mut server = start_server(&app, port, "node-writes")?;
     wait_ready(&client, port).await?;
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut writers = Vec::new();
@@ -983,7 +950,7 @@ async fn a_server_killed_during_writes_keeps_every_acknowledged_one_whole() -> a
         acknowledged.len()
     );
 
-    let mut server = start_server(&app, port)?;
+    let mut server = start_server(&app, port, "node-writes")?;
     wait_ready(&client, port).await?;
     server.kill()?;
     server.wait()?;
