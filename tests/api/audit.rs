@@ -871,7 +871,7 @@ async fn statistics_stay_within_jurisdiction_and_count_sharing() -> anyhow::Resu
     const SHARING: &str = "{ statistics { sharing { day dataset agency requests refusals } } }";
     let mut seen = Value::Null;
     // The counts are written by the audit writer, not awaited by requests.
-    for _ in 0..100 {
+    for _ in 0..200 {
         let body = app.graphql_as("BCA", SHARING, json!({})).await?;
         let days = body["data"]["statistics"]["sharing"].as_array().cloned();
         if let Some(row) = days
