@@ -214,9 +214,13 @@ impl SubscriptionRoot {
             pending: VecDeque::new(),
             woken,
         };
-        Ok(futures::stream::unfold(feed, |mut feed| async move {
-            let item = feed.next().await;
-            Some((item, feed))
+        // An error (the database, the access log) ends the subscription.
+        Ok(futures::stream::unfold(Some(feed), |feed| async move {
+            let mut feed = feed?;
+            match feed.next().await {
+                Ok(event) => Some((Ok(event), Some(feed))),
+                Err(error) => Some((Err(error), None)),
+            }
         }))
     }
 }
