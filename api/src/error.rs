@@ -3,12 +3,12 @@
 //!
 //! async-graphql turns any `Display` error into a GraphQL error *without* a
 //! code, so resolvers never return `ApiError` through a bare `?`: they call
-//! [`Gql::gql`] (or [`ApiError::into_graphql`]), and the [`ErrorCodes`]
-//! extension gives every remaining error (parse, validation, input
-//! coercion) the code `BAD_USER_INPUT`.
+//! [`Gql::gql`] (or [`ApiError::into_graphql`]), and [`finish`] gives every
+//! remaining error (parse, validation, input coercion) the code
+//! `BAD_USER_INPUT`. (A function on the response, not an extension: any
+//! extension sends every field through async-graphql's slow path.)
 
 use crate::auth::Scope;
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest};
 use async_graphql::{ErrorExtensions, Name, PathSegment, Response, Value};
 use std::sync::Arc;
 
@@ -115,31 +115,17 @@ impl<T, E: Into<ApiError>> Gql<T> for Result<T, E> {
     }
 }
 
-/// Gives every error of a response an `extensions.code`: errors from the
+/// Gives every error of a response an `extensions.code` (errors from the
 /// resolvers have one already; what is left comes from parsing, validating
-/// or coercing the caller's document and variables.
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodesExtension)
-    }
-}
-
-struct ErrorCodesExtension;
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for ErrorCodesExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        fill_nulls(&mut response);
-        for error in &mut response.errors {
-            let extensions = error.extensions.get_or_insert_with(Default::default);
-            if extensions.get("code").is_none() {
-                extensions.set("code", Value::from("BAD_USER_INPUT"));
-            }
+/// or coercing the caller's document and variables) and a `null` where a
+/// failed field was left out.
+pub fn finish(response: &mut Response) {
+    fill_nulls(response);
+    for error in &mut response.errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", Value::from("BAD_USER_INPUT"));
         }
-        response
     }
 }
 

@@ -50,6 +50,7 @@ impl AppState {
                 self.token_ttl.max(12 * 3600),
             ),
             feed: self.feed.clone(),
+            limits: self.limits.clone(),
         }
     }
 }

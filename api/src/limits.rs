@@ -5,12 +5,9 @@
 //! agency (a token bucket). Each refusal is quick, clear and leaves the
 //! server serving everyone else.
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ServerError, ServerResult, Variables};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The configured limits.
@@ -37,35 +34,6 @@ impl Default for Limits {
             introspection: true,
         }
     }
-}
-
-/// Counts the aliases and root fields of a parsed document and refuses it
-/// when either is over its limit.
-pub struct DocumentLimits {
-    pub max_aliases: usize,
-    pub max_root_fields: usize,
-}
-
-impl ExtensionFactory for DocumentLimits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(DocumentLimitsExtension {
-            max_aliases: self.max_aliases,
-            max_root_fields: self.max_root_fields,
-        })
-    }
-}
-
-struct DocumentLimitsExtension {
-    max_aliases: usize,
-    max_root_fields: usize,
-}
-
-fn refuse(message: String) -> ServerError {
-    let mut error = ServerError::new(message, None);
-    let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", "BAD_USER_INPUT");
-    error.extensions = Some(extensions);
-    error
 }
 
 /// Aliases anywhere in a selection set, counting each fragment's own
@@ -101,31 +69,24 @@ pub fn document_counts(document: &ExecutableDocument) -> (usize, usize) {
     (aliases, root)
 }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for DocumentLimitsExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let (aliases, root_fields) = document_counts(&document);
-        if aliases > self.max_aliases {
-            return Err(refuse(format!(
-                "the document has {aliases} aliases; at most {} are allowed",
-                self.max_aliases
-            )));
-        }
-        if root_fields > self.max_root_fields {
-            return Err(refuse(format!(
-                "the operation selects {root_fields} root fields; at most {} are allowed",
-                self.max_root_fields
-            )));
-        }
-        Ok(document)
+/// Refuses a parsed document with more aliases or root fields than the
+/// limits allow. (Checked before execution, with the document the request
+/// will run, so that no resolver starts.)
+pub fn check_document(document: &ExecutableDocument, limits: &Limits) -> Result<(), String> {
+    let (aliases, root_fields) = document_counts(document);
+    if aliases > limits.max_aliases {
+        return Err(format!(
+            "the document has {aliases} aliases; at most {} are allowed",
+            limits.max_aliases
+        ));
     }
+    if root_fields > limits.max_root_fields {
+        return Err(format!(
+            "the operation selects {root_fields} root fields; at most {} are allowed",
+            limits.max_root_fields
+        ));
+    }
+    Ok(())
 }
 
 /// Requests per agency: a token bucket of `burst` requests refilled at

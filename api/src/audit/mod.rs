@@ -301,30 +301,6 @@ impl<S: Subject> Guard for Audited<'_, S> {
     }
 }
 
-/// Notes the operation's name on the trail.
-pub struct OperationName;
-
-impl async_graphql::extensions::ExtensionFactory for OperationName {
-    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
-        Arc::new(OperationName)
-    }
-}
-
-#[async_graphql::async_trait::async_trait]
-impl async_graphql::extensions::Extension for OperationName {
-    async fn execute(
-        &self,
-        ctx: &async_graphql::extensions::ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: async_graphql::extensions::NextExecute<'_>,
-    ) -> async_graphql::Response {
-        if let (Some(trail), Some(name)) = (ctx.data_opt::<Arc<Trail>>(), operation_name) {
-            trail.set_operation(name);
-        }
-        next.run(ctx, operation_name).await
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,6 +48,7 @@ pub mod population;
 pub mod statistics;
 
 use crate::auth::Principal;
+use crate::error::ApiError;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, MergedObject, Schema};
 use loaders::Loaders;
@@ -90,12 +91,6 @@ pub fn build_schema_with(limits: &crate::limits::Limits) -> LienthongSchema {
         MutationRoot::default(),
         changes::SubscriptionRoot,
     )
-    .extension(crate::error::ErrorCodes)
-    .extension(crate::audit::OperationName)
-    .extension(crate::limits::DocumentLimits {
-        max_aliases: limits.max_aliases,
-        max_root_fields: limits.max_root_fields,
-    })
     .disable_suggestions()
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity);
@@ -119,6 +114,18 @@ pub struct Services {
     pub cache: std::sync::Arc<crate::access::cache::AccessCache>,
     pub revocation_retention: chrono::Duration,
     pub feed: std::sync::Arc<crate::registers::feed::Feed>,
+    pub limits: crate::limits::Limits,
+}
+
+/// The name of a document's operation when it has exactly one.
+fn single_operation_name(
+    document: &async_graphql::parser::types::ExecutableDocument,
+) -> Option<&str> {
+    let mut operations = document.operations.iter();
+    match (operations.next(), operations.next()) {
+        (Some((name, _)), None) => name.map(|n| n.as_str()),
+        _ => None,
+    }
 }
 
 /// Executes one authenticated request.
@@ -137,6 +144,30 @@ pub async fn execute(
     services: &Services,
     trail: std::sync::Arc<crate::audit::Trail>,
 ) -> async_graphql::Response {
+    let mut request = request;
+    let named = request.operation_name.clone();
+    // Parsed here, not in an extension (which would slow every field):
+    // the document limits, and the operation's name for the log.
+    let document = match request.parsed_query() {
+        Ok(document) => document,
+        Err(error) => {
+            let mut response = async_graphql::Response::from_errors(vec![error]);
+            crate::error::finish(&mut response);
+            return response;
+        }
+    };
+    if let Err(message) = crate::limits::check_document(document, &services.limits) {
+        let mut response = async_graphql::Response::from_errors(vec![
+            ApiError::BadUserInput(message)
+                .into_graphql()
+                .into_server_error(Default::default()),
+        ]);
+        response.errors[0].locations.clear();
+        return response;
+    }
+    if let Some(name) = named.as_deref().or_else(|| single_operation_name(document)) {
+        trail.set_operation(name);
+    }
     let db = services.db.clone();
     use futures::StreamExt;
     use futures::future::BoxFuture;
@@ -177,7 +208,13 @@ pub async fn execute(
         .data(services.cache.clone())
         .data(access::RevocationRetention(services.revocation_retention))
         .data(services.feed.clone());
-    let mut execution = std::pin::pin!(schema.execute(request));
+    let execution = schema.execute(request);
+    let execution = async move {
+        let mut response = execution.await;
+        crate::error::finish(&mut response);
+        response
+    };
+    let mut execution = std::pin::pin!(execution);
     let mut batches = FuturesUnordered::new();
     let woken = Arc::new(AtomicBool::new(true));
     std::future::poll_fn(|cx| {
