@@ -125,10 +125,11 @@ def summary(path, run=None):
         key = (r["store"], int(r["citizens"]), r["query"])
         groups.setdefault(key, {"hub": [], "base": []})[r["server"]].append(r)
     print(
-        "%-8s %9s %-2s %-18s %16s %8s %8s %16s %14s %9s %9s %5s %6s"
+        "%-8s %9s %-2s %-18s %16s %8s %8s %16s %8s %8s %14s %9s %9s %8s %8s %5s %6s"
         % (
             "store", "citizens", "q", "", "hub req/s", "p50 ms", "p99 ms",
-            "base req/s", "hub/base", "hub RSS", "base RSS", "errs", "rounds",
+            "base req/s", "p50 ms", "p99 ms", "hub/base", "hub RSS", "base RSS",
+            "hub CPU", "base CPU", "errs", "rounds",
         )
     )
     for (store, citizens, query) in sorted(groups, key=lambda k: (k[0], k[1], k[2])):
@@ -144,17 +145,23 @@ def summary(path, run=None):
             pairs.setdefault((r["run"], r["round"]), {})[r["server"]] = float(r["rps"])
         ratios = [p["hub"] / p["base"] for p in pairs.values() if "hub" in p and "base" in p and p["base"]]
         errors = sum(int(r["errors"]) for r in hub + base)
+
+        def med(rs, key, spec="%.2f"):
+            vals = [float(r[key]) for r in rs if r.get(key) not in (None, "")]
+            return spec % statistics.median(vals) if vals else "-"
+
         print(
-            "%-8s %9d %-2s %-18s %16s %8.2f %8.2f %16s %14s %8.0fM %8.0fM %5d %6d"
+            "%-8s %9d %-2s %-18s %16s %8s %8s %16s %8s %8s %14s %8.0fM %8.0fM %8s %8s %5d %6d"
             % (
                 store, citizens, query, QUERIES[query][0],
                 "%s (%s)" % ("%.0f" % statistics.median(h_rps), fmt_range(h_rps)),
-                statistics.median(float(r["p50_ms"]) for r in hub),
-                statistics.median(float(r["p99_ms"]) for r in hub),
+                med(hub, "p50_ms"), med(hub, "p99_ms"),
                 "%s (%s)" % ("%.0f" % statistics.median(b_rps), fmt_range(b_rps)) if b_rps else "-",
+                med(base, "p50_ms"), med(base, "p99_ms"),
                 "%.2f (%s)" % (statistics.median(ratios), fmt_range(ratios, "%.2f")) if ratios else "-",
                 max(int(r["rss_kib"]) for r in hub) / 1024,
                 max(int(r["rss_kib"]) for r in base) / 1024 if base else 0,
+                med(hub, "cpu_us_per_req", "%.0f"), med(base, "cpu_us_per_req", "%.0f"),
                 errors,
                 len(hub),
             )
@@ -162,7 +169,8 @@ def summary(path, run=None):
     print(
         "req/s: median over rounds (min–max); p50/p99: median over rounds; hub/base:"
         " median (min–max) of each round's hub run over the baseline run right after it;"
-        " RSS: peak (VmHWM) during the query's runs."
+        " RSS: peak (VmHWM) during the query's runs; CPU: server CPU time (user + system)"
+        " per request in microseconds, median over rounds."
     )
 
 

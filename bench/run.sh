@@ -70,7 +70,7 @@ mkdir -p "$BENCH_OUT" "$BENCH_CACHE"
 LOGS=$BENCH_OUT/$RUN
 mkdir -p "$LOGS"
 RESULTS=$BENCH_OUT/results.tsv
-[ -f "$RESULTS" ] || printf 'run\tstore\tcitizens\tround\tquery\tserver\trps\tp50_ms\tp99_ms\terrors\trss_kib\tloadavg\n' >"$RESULTS"
+[ -f "$RESULTS" ] || printf 'run\tstore\tcitizens\tround\tquery\tserver\trps\tp50_ms\tp99_ms\terrors\trss_kib\tloadavg\tcpu_us_per_req\n' >"$RESULTS"
 HARNESS="python3 $ROOT/bench/harness.py"
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 
@@ -106,11 +106,14 @@ wait_ready() { # url log
   done
   cat "$2" >&2; return 1
 }
-hub_env() { # url key port
-  env LIENTHONG_DATABASE_URL="$1" LIENTHONG_SIGNING_KEY="$2" \
-    LIENTHONG_LISTEN="127.0.0.1:${3:-0}" LIENTHONG_RATE_PER_SECOND=1000000000 \
-    LIENTHONG_RATE_BURST=1000000000 LIENTHONG_NODE_ID=bench LIENTHONG_DEMO=true RUST_LOG=warn \
-    "${@:4}"
+hub_vars() { # url key port -> HUB_VARS
+  HUB_VARS=(LIENTHONG_DATABASE_URL="$1" LIENTHONG_SIGNING_KEY="$2"
+    LIENTHONG_LISTEN="127.0.0.1:${3:-0}" LIENTHONG_RATE_PER_SECOND=1000000000
+    LIENTHONG_RATE_BURST=1000000000 LIENTHONG_NODE_ID=bench LIENTHONG_DEMO=true RUST_LOG=warn)
+}
+hub_env() { # url key port command...
+  hub_vars "$1" "$2" "$3"
+  env "${HUB_VARS[@]}" "${@:4}"
 }
 
 # Seeds the cache for $SIZE unless it is there; prints the seed time.
@@ -182,7 +185,9 @@ for (i,) in c.execute('SELECT code FROM enterprise'): print(i)" | $HARNESS sampl
 
   local hub_port base_port
   hub_port=$(free_port)
-  hub_env "$url" "$WORK/hub.key" "$hub_port" "$BIN" serve >"$LOGS/hub-$store.log" 2>&1 &
+  # Started by env, which execs the hub: $! is the hub's own pid.
+  hub_vars "$url" "$WORK/hub.key" "$hub_port"
+  env "${HUB_VARS[@]}" "$BIN" serve >"$LOGS/hub-$store.log" 2>&1 &
   HUB_PID=$!
   base_port=$(free_port)
   BASELINE_DATABASE_URL="$base_url" BASELINE_LISTEN="127.0.0.1:$base_port" \
@@ -199,7 +204,7 @@ for (i,) in c.execute('SELECT code FROM enterprise'): print(i)" | $HARNESS sampl
   for q in $QUERIES; do
     kind=$(python3 -c "import sys; sys.path.insert(0,'$ROOT/bench'); import harness; print(harness.ID_KIND['$q'] or '')")
     n=0
-    for id in $( [ -n "$kind" ] && head -20 "$WORK/$kind.txt" || echo none ); do
+    for id in $( [ -n "$kind" ] && head -10 "$WORK/$kind.txt" || echo none ); do
       curl -sf "$hub/graphql" -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
         --data-binary "$($HARNESS body "$q" "$id")" >"$WORK/hub.json"
       curl -sf "$base$($HARNESS path "$q" "$id")" >"$WORK/base.json"
@@ -209,31 +214,37 @@ for (i,) in c.execute('SELECT code FROM enterprise'): print(i)" | $HARNESS sampl
     log "$store query $q: $n answers checked, hub and baseline alike"
   done
 
-  run_wrk() { # server query url -> "rps p50 p99 errors rss_kib"
-    local server=$1 q=$2 target=$3 pid=$4 kind ids=
+  cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system
+  run_wrk() { # server query url pid -> "rps p50 p99 errors rss_kib cpu_us_per_request"
+    local server=$1 q=$2 target=$3 pid=$4 kind ids= tpl
     kind=$(python3 -c "import sys; sys.path.insert(0,'$ROOT/bench'); import harness; print(harness.ID_KIND['$q'] or '')")
     [ -n "$kind" ] && ids=$WORK/$kind.txt
+    tpl=$($HARNESS template "$server" "$q")
     echo 5 >"/proc/$pid/clear_refs" # VmHWM := current RSS
-    local out
-    out=$(MODE=$server IDS=$ids TEMPLATE="$($HARNESS template "$server" "$q")" \
+    local out requests rps p50 p99 errors t0 t1
+    t0=$(cpu_ticks "$pid")
+    out=$(MODE=$server IDS=$ids TEMPLATE="$tpl" \
       wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 10s \
-      -s "$ROOT/bench/load.lua" "$target" | awk '/^RESULT/ {print $3, $4, $5, $6}')
-    echo "$out $(awk '/VmHWM/ {print $2}' "/proc/$pid/status")"
+      -s "$ROOT/bench/load.lua" "$target" | awk '/^RESULT/ {print $2, $3, $4, $5, $6}')
+    t1=$(cpu_ticks "$pid")
+    read -r requests rps p50 p99 errors <<<"$out"
+    echo "$rps $p50 $p99 $errors $(awk '/VmHWM/ {print $2}' "/proc/$pid/status")" \
+      "$(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) / (requests > 0 ? requests : 1) ))"
   }
 
-  local round server rps p50 p99 errors rss load
+  local round server rps p50 p99 errors rss cpu load
   for round in $(seq "$ROUNDS"); do
     for q in $QUERIES; do
       for server in hub base; do
         load=$(cut -d' ' -f1 /proc/loadavg)
         if [ $server = hub ]; then
-          read -r rps p50 p99 errors rss < <(run_wrk hub "$q" "$hub" "$HUB_PID")
+          read -r rps p50 p99 errors rss cpu < <(run_wrk hub "$q" "$hub" "$HUB_PID")
         else
-          read -r rps p50 p99 errors rss < <(run_wrk base "$q" "$base" "$BASE_PID")
+          read -r rps p50 p99 errors rss cpu < <(run_wrk base "$q" "$base" "$BASE_PID")
         fi
-        log "$store round $round query $q $server: $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errors, peak RSS $((rss / 1024)) MiB, load $load"
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$RUN" "$store" "$CITIZENS" \
-          "$round" "$q" "$server" "$rps" "$p50" "$p99" "$errors" "$rss" "$load" >>"$RESULTS"
+        log "$store round $round query $q $server: $rps req/s, p50 $p50 ms, p99 $p99 ms, errors $errors, peak RSS $((rss / 1024)) MiB, server CPU $cpu us/request, load $load"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$RUN" "$store" "$CITIZENS" \
+          "$round" "$q" "$server" "$rps" "$p50" "$p99" "$errors" "$rss" "$load" "$cpu" >>"$RESULTS"
       done
     done
   done
