@@ -43,7 +43,7 @@ MEMBER_COLS='"enterprise_member"."enterprise_code", "enterprise_member"."member_
 RIGHT_COLS='"land_right"."certificate_number", "land_right"."parcel_id", "land_right"."holder_kind", "land_right"."holder_id", "land_right"."share_bp", "land_right"."issued_on", "land_right"."status", "land_right"."mortgaged", "land_right"."version", "land_right"."updated_at"'
 PARCEL_COLS='"land_parcel"."id", "land_parcel"."commune_code", "land_parcel"."province_code", "land_parcel"."map_sheet", "land_parcel"."parcel_number", "land_parcel"."area_m2", "land_parcel"."land_use", "land_parcel"."address_line", "land_parcel"."version", "land_parcel"."updated_at"'
 
-flag() { sed -E '/(SCAN [a-z_]+( |$)|Seq Scan on (citizen|enterprise|enterprise_member|land_parcel|land_right|access_log)\b)/ s/$/   <-- full scan/'; }
+flag() { sed -E "/(SCAN (citizen|enterprise|enterprise_member|land_parcel|land_right|access_log)( |$)|Seq Scan on (citizen|enterprise|enterprise_member|land_parcel|land_right|access_log)( |$))/ s/$/   <-- full scan/"; }
 
 explain_store() { # store
   local store=$1 dir=$BENCH_CACHE/$1-$SIZE db q
@@ -73,7 +73,7 @@ explain_store() { # store
 
   # name | SQL with $1 | value of $1 (empty: none)
   local -a stmts=(
-    "hub, every request: access epoch|SELECT epoch FROM access_epoch WHERE id = 1|"
+    "hub, every request on PostgreSQL: access epoch|SELECT epoch FROM access_epoch WHERE id = 1|"
     "hub a/b/c/e: citizens by id (1 id)|SELECT $CITIZEN_COLS FROM \"citizen\" WHERE \"citizen\".\"personal_id\" IN (\$1)|$citizen"
     "hub d: citizen by id|SELECT $CITIZEN_COLS FROM \"citizen\" WHERE \"citizen\".\"personal_id\" = \$1 LIMIT 1|$citizen"
     "hub b: enterprise by code|SELECT $ENTERPRISE_COLS FROM \"enterprise\" WHERE \"enterprise\".\"code\" IN (\$1)|$enterprise"
