@@ -235,6 +235,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 audit,
                 metrics,
                 feed: Arc::new(crate::registers::feed::Feed::default()),
+                verified: Default::default(),
             };
             let issued =
                 issue_agency_token(&state, &agency, requested, ttl.unwrap_or(config.token_ttl))

@@ -39,6 +39,7 @@ pub struct AppState {
     pub audit: AuditWriter,
     pub metrics: Arc<Metrics>,
     pub feed: Arc<crate::registers::feed::Feed>,
+    pub verified: Arc<token::VerifiedTokens>,
 }
 
 impl AppState {
@@ -408,7 +409,9 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(AuthError::Malformed);
     }
-    let claims = token::verify(&state.keys, &state.tokens, token.trim())?;
+    let claims = state
+        .verified
+        .verify(&state.keys, &state.tokens, token.trim())?;
     state.cache.sync().await?;
     if state.cache.is_revoked(&claims.token_id) {
         return Err(AuthError::Revoked(claims.token_id));

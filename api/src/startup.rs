@@ -123,6 +123,7 @@ impl Application {
             audit,
             metrics,
             feed,
+            verified: Default::default(),
         };
         Ok(Application {
             listener,

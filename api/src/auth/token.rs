@@ -90,7 +90,7 @@ pub fn verify(
     validation.set_audience(&[&settings.audience]);
     validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
     validation.validate_nbf = true;
-    validation.leeway = 30;
+    validation.leeway = LEEWAY;
     let data =
         jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(TokenError::Invalid)?;
     let claims = data.claims;
@@ -106,6 +106,52 @@ pub fn verify(
     })
 }
 
+/// Seconds of clock skew allowed on `exp` and `nbf`.
+pub const LEEWAY: u64 = 30;
+
+/// Tokens whose signature and claims were already checked, so that a
+/// caller's next requests skip the signature check (an Ed25519
+/// verification per request). Keyed by the whole token; an entry is used
+/// only until the token expires. Revocation, the agency's status and its
+/// grants are still checked on every request, after this.
+#[derive(Default)]
+pub struct VerifiedTokens {
+    tokens: std::sync::Mutex<std::collections::HashMap<Box<str>, TokenClaims>>,
+}
+
+/// Most tokens remembered; past it, expired ones are dropped (or all).
+const REMEMBERED: usize = 10_000;
+
+impl VerifiedTokens {
+    /// [`verify`], remembering the answer until the token expires.
+    pub fn verify(
+        &self,
+        keys: &SigningKeys,
+        settings: &TokenSettings,
+        token: &str,
+    ) -> Result<TokenClaims, TokenError> {
+        let now = chrono::Utc::now().timestamp();
+        let alive = |claims: &TokenClaims| claims.expires_at + LEEWAY as i64 > now;
+        if let Some(claims) = self.lock().get(token).filter(|c| alive(c)) {
+            return Ok(claims.clone());
+        }
+        let claims = verify(keys, settings, token)?;
+        let mut tokens = self.lock();
+        if tokens.len() >= REMEMBERED {
+            tokens.retain(|_, c| alive(c));
+            if tokens.len() >= REMEMBERED {
+                tokens.clear();
+            }
+        }
+        tokens.insert(token.into(), claims.clone());
+        Ok(claims)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Box<str>, TokenClaims>> {
+        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +164,46 @@ mod tests {
             issuer: "lienthong".into(),
             audience: "lienthong-api".into(),
         }
+    }
+
+    #[test]
+    fn a_verified_token_is_remembered_but_no_other_string_is() {
+        let keys = SigningKeys::from_pem(PEM).unwrap();
+        let verified = VerifiedTokens::default();
+        let national = Jurisdiction::parse("*").unwrap();
+        let token = issue(
+            &keys,
+            &settings(),
+            "BCA",
+            ScopeSet::default(),
+            &national,
+            60,
+        )
+        .unwrap();
+        let first = verified.verify(&keys, &settings(), &token).unwrap();
+        let again = verified.verify(&keys, &settings(), &token).unwrap();
+        assert_eq!(
+            (first.agency, first.token_id),
+            (again.agency, again.token_id)
+        );
+        assert_eq!(verified.lock().len(), 1);
+        // A token altered by one character is checked, and refused.
+        let mut altered = token.clone();
+        let last = altered.pop().unwrap();
+        altered.push(if last == 'A' { 'B' } else { 'A' });
+        assert!(verified.verify(&keys, &settings(), &altered).is_err());
+        // An expired token is refused, not remembered.
+        let expired = issue(
+            &keys,
+            &settings(),
+            "BCA",
+            ScopeSet::default(),
+            &national,
+            -120,
+        )
+        .unwrap();
+        assert!(verified.verify(&keys, &settings(), &expired).is_err());
+        assert_eq!(verified.lock().len(), 1);
     }
 
     #[test]
