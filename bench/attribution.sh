@@ -13,7 +13,7 @@ else psql -h 127.0.0.1 -U postgres -q -d postgres -c "DROP DATABASE IF EXISTS li
 V=(LIENTHONG_DATABASE_URL="$URL" LIENTHONG_SIGNING_KEY=$W/hub.key LIENTHONG_RATE_PER_SECOND=1000000000 LIENTHONG_RATE_BURST=1000000000 LIENTHONG_NODE_ID=bench LIENTHONG_DEMO=true RUST_LOG=warn)
 env "${V[@]}" LIENTHONG_LISTEN=127.0.0.1:18301 $BIN serve > $W/serve.log 2>&1 & HP=$!
 env BASELINE_DATABASE_URL="$BURL" BASELINE_LISTEN=127.0.0.1:18302 $ROOT/bench/baseline/target/release/lienthong-baseline > $W/base.log 2>&1 & BP=$!
-trap "kill $HP $BP; rm -rf $W" EXIT
+trap "kill $HP $BP; rm -rf $W; [ $STORE = postgres ] && psql -h 127.0.0.1 -U postgres -q -d postgres -c \"DROP DATABASE IF EXISTS lienthong_bench_attr WITH (FORCE)\" || true" EXIT
 sleep 3
 export TOKEN=$(env "${V[@]}" $BIN token --agency UBND-68 --ttl 3600)
 if [ $STORE = sqlite ]; then
