@@ -95,8 +95,6 @@ pub struct Access {
     pub scopes: ScopeSet,
     /// Where the agency may list and count, per dataset.
     pub jurisdictions: BTreeMap<Dataset, Jurisdiction>,
-    /// Grants whose scopes are in force, per dataset.
-    pub grants: BTreeMap<Dataset, Vec<String>>,
     /// For each scope held by a grant (not by right), the grant that gives
     /// it, named in the access log.
     pub scope_grants: BTreeMap<Scope, String>,
@@ -121,7 +119,6 @@ pub fn access_of(
     for dataset in owned(agency) {
         jurisdictions.insert(dataset, Jurisdiction::National);
     }
-    let mut ids: BTreeMap<Dataset, Vec<String>> = BTreeMap::new();
     let mut valid_until: Option<DateTime<Utc>> = None;
     let mut changes_at = |at: DateTime<Utc>| {
         valid_until = Some(valid_until.map_or(at, |v| v.min(at)));
@@ -158,13 +155,11 @@ pub fn access_of(
             None => jurisdiction,
         };
         jurisdictions.insert(grant.dataset, merged);
-        ids.entry(grant.dataset).or_default().push(grant.id.clone());
     }
     Access {
         status: agency.status,
         scopes,
         jurisdictions,
-        grants: ids,
         scope_grants,
         purpose_required,
         valid_until,

@@ -86,13 +86,13 @@ fn cursor(event: &change_event::Model) -> String {
     encode("change", &[&event.seq.to_string()])
 }
 
-fn after_seq(after: Option<&str>) -> Result<i64, ApiError> {
-    match after {
+/// The change number a page starts after (0: from the beginning).
+fn seq_after(page: &PageRequest) -> Result<i64, ApiError> {
+    match &page.after {
         None => Ok(0),
-        Some(cursor) => PageRequest::new(Some(0), Some(cursor), "change", 1)?
-            .after
-            .and_then(|key| key[0].parse().ok())
-            .ok_or_else(|| ApiError::BadUserInput("after: not a change cursor".into())),
+        Some(key) => key[0]
+            .parse()
+            .map_err(|_| ApiError::BadUserInput("after: not a change cursor".into())),
     }
 }
 
@@ -152,7 +152,7 @@ impl ChangesQuery {
         #[graphql(desc = "Page size, 50 by default, at most 500.")] first: Option<i32>,
     ) -> async_graphql::Result<Option<Conn<ChangeEvent>>> {
         let page = PageRequest::new(first, after.as_deref(), "change", 1).gql()?;
-        let after = after_seq(after.as_deref()).gql()?;
+        let after = seq_after(&page).gql()?;
         let rows = fetch(db(ctx), principal(ctx), dataset.into(), after, page.limit())
             .await
             .gql()?;
@@ -192,7 +192,9 @@ impl SubscriptionRoot {
         let dataset: acc::Dataset = dataset.into();
         visible(&principal, dataset).gql()?;
         let cursor = match after.as_deref() {
-            Some(_) => after_seq(after.as_deref()).gql()?,
+            Some(_) => {
+                seq_after(&PageRequest::new(Some(0), after.as_deref(), "change", 1).gql()?).gql()?
+            }
             // From now on.
             None => change_event::Entity::find()
                 .select_only()

@@ -5,7 +5,6 @@ use super::population::living;
 use super::{Change, Idempotency, begin, check_version, commit, once, updated_one};
 use crate::error::ApiError;
 use crate::ids;
-use crate::refdata::reference;
 use chrono::{NaiveDate, Utc};
 use entities::access::Dataset;
 use entities::enterprise::{EnterpriseStatus, EnterpriseType, enterprise, enterprise_industry};
@@ -62,11 +61,7 @@ pub async fn register_enterprise(
             "name must have between 1 and 200 characters".into(),
         ));
     }
-    ids::check_commune_code(&input.head_office_commune)?;
-    let province = reference()
-        .commune(&input.head_office_commune)
-        .expect("checked")
-        .province_code;
+    let province = super::province_of(&input.head_office_commune)?;
     if input.registered_capital_vnd <= 0 {
         return Err(ApiError::BadUserInput(
             "registeredCapitalVnd must be positive".into(),
@@ -108,7 +103,7 @@ pub async fn register_enterprise(
             founded_on: Set(input.founded_on),
             registered_capital_vnd: Set(input.registered_capital_vnd),
             head_office_commune: Set(input.head_office_commune.clone()),
-            head_office_province: Set(province.to_owned()),
+            head_office_province: Set(province.clone()),
             head_office_line: Set(input.head_office_line.trim().to_owned()),
             legal_rep_id: Set(input.legal_rep_id.clone()),
             version: Set(1),
@@ -129,7 +124,7 @@ pub async fn register_enterprise(
         commit(
             txn,
             agency,
-            vec![change(&input.code, "CREATED", province)],
+            vec![change(&input.code, "CREATED", &province)],
             idempotency,
             &input.code,
         )

@@ -8,7 +8,6 @@ use super::population::living;
 use super::{Change, Idempotency, begin, check_version, commit, once, updated_one};
 use crate::error::ApiError;
 use crate::ids;
-use crate::refdata::reference;
 use chrono::{NaiveDate, Utc};
 use entities::access::Dataset;
 use entities::enterprise::{EnterpriseStatus, enterprise};
@@ -50,7 +49,6 @@ pub async fn register_parcel(
     input: NewParcel,
     idempotency: Option<&Idempotency>,
 ) -> Result<String, ApiError> {
-    ids::check_commune_code(&input.commune)?;
     if input.map_sheet <= 0 || input.parcel_number <= 0 {
         return Err(ApiError::BadUserInput(
             "mapSheet and parcelNumber must be positive".into(),
@@ -61,10 +59,7 @@ pub async fn register_parcel(
             "areaM2 must be a positive number of square metres".into(),
         ));
     }
-    let province = reference()
-        .commune(&input.commune)
-        .expect("checked")
-        .province_code;
+    let province = super::province_of(&input.commune)?;
     let id = ids::ParcelId::format(&input.commune, input.map_sheet, input.parcel_number);
     once(db, idempotency, async {
         let txn = begin(db).await?;
@@ -80,7 +75,7 @@ pub async fn register_parcel(
         land_parcel::Entity::insert(land_parcel::ActiveModel {
             id: Set(id.clone()),
             commune_code: Set(input.commune.clone()),
-            province_code: Set(province.to_owned()),
+            province_code: Set(province.clone()),
             map_sheet: Set(input.map_sheet),
             parcel_number: Set(input.parcel_number),
             area_m2: Set(input.area_m2),
@@ -95,7 +90,7 @@ pub async fn register_parcel(
         commit(
             txn,
             agency,
-            vec![change("LandParcel", &id, "CREATED", province)],
+            vec![change("LandParcel", &id, "CREATED", &province)],
             idempotency,
             &id,
         )

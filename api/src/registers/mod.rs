@@ -191,6 +191,16 @@ pub async fn purge_idempotency_keys(
         .rows_affected)
 }
 
+/// The province of a commune in force, or why the code is not one.
+pub fn province_of(commune: &str) -> Result<String, ApiError> {
+    crate::ids::check_commune_code(commune)?;
+    Ok(crate::refdata::reference()
+        .commune(commune)
+        .expect("checked")
+        .province_code
+        .to_owned())
+}
+
 /// `CONFLICT` when the caller expected another version.
 pub fn check_version(what: &str, current: i32, expected: Option<i32>) -> Result<(), ApiError> {
     match expected {

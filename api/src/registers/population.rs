@@ -1,10 +1,9 @@
 //! Writes to the population register (owner: BCA): register a citizen,
 //! change a residence, record a death.
 
-use super::{Change, Idempotency, begin, check_version, commit, once, updated_one};
+use super::{Change, Idempotency, begin, check_version, commit, once, province_of, updated_one};
 use crate::error::ApiError;
 use crate::ids;
-use crate::refdata::reference;
 use chrono::{NaiveDate, Utc};
 use entities::access::Dataset;
 use entities::population::{CitizenStatus, Sex, citizen, household};
@@ -28,15 +27,6 @@ pub struct NewCitizen {
     pub residence_line: String,
     pub father_id: Option<String>,
     pub mother_id: Option<String>,
-}
-
-fn province_of(commune: &str) -> Result<String, ApiError> {
-    ids::check_commune_code(commune)?;
-    Ok(reference()
-        .commune(commune)
-        .expect("checked")
-        .province_code
-        .to_owned())
 }
 
 fn text(what: &str, value: &str, max: usize) -> Result<String, ApiError> {
