@@ -6,15 +6,13 @@ use crate::access::cache::AccessCache;
 use crate::auth::ScopeSet;
 use crate::auth::keys::SigningKeys;
 use crate::config::{Config, LogFormat, file_settings};
-use crate::http::AppState;
 use crate::seed::{self, SeedSize};
-use crate::startup::{Application, issue_agency_token};
+use crate::startup::{Application, issue_token_with};
 use crate::{db, graphql};
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::ffi::OsString;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -213,33 +211,16 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             }
             let keys = SigningKeys::load_or_create(&config.signing_key_path(), config.demo)?
                 .with_previous(&config.previous_signing_keys)?;
-            let metrics = Arc::new(crate::metrics::Metrics::default());
-            let audit = crate::audit::writer::AuditWriter::start(
-                db.conn.clone(),
-                &config.node(),
-                std::time::Duration::from_secs(5),
-                metrics.clone(),
-            );
-            let state = AppState {
-                schema: graphql::build_schema(),
-                cache: AccessCache::new(db.conn.clone()),
-                db,
-                keys: Arc::new(keys),
-                tokens: config.token_settings(),
-                token_ttl: config.token_ttl,
-                rate: Arc::new(crate::limits::RateLimits::new(
-                    config.rate_per_second,
-                    config.rate_burst,
-                )),
-                limits: config.limits(),
-                audit,
-                metrics,
-                feed: Arc::new(crate::registers::feed::Feed::default()),
-                verified: Default::default(),
-            };
-            let issued =
-                issue_agency_token(&state, &agency, requested, ttl.unwrap_or(config.token_ttl))
-                    .await?;
+            let cache = AccessCache::new(db.conn.clone());
+            let issued = issue_token_with(
+                &cache,
+                &keys,
+                &config.token_settings(),
+                &agency,
+                requested,
+                ttl.unwrap_or(config.token_ttl),
+            )
+            .await?;
             println!("{}", issued.token);
         }
         Command::RegisterAgency {

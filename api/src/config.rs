@@ -112,6 +112,34 @@ pub struct Config {
     #[arg(long, env = "LIENTHONG_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
 
+    /// Most field selections in one document once its fragments are expanded.
+    #[arg(long, env = "LIENTHONG_MAX_EXPANDED_FIELDS", default_value_t = 5_000)]
+    pub max_expanded_fields: usize,
+
+    /// Verifications of one person's facts an agency may ask in a burst.
+    #[arg(long, env = "LIENTHONG_VERIFY_BURST", default_value_t = 10)]
+    pub verify_burst: u32,
+
+    /// Verifications of one person's facts an agency may ask per hour, on average.
+    #[arg(long, env = "LIENTHONG_VERIFY_PER_HOUR", default_value_t = 10)]
+    pub verify_per_hour: u32,
+
+    /// Open WebSocket connections per agency, per node.
+    #[arg(
+        long,
+        env = "LIENTHONG_MAX_CONNECTIONS_PER_AGENCY",
+        default_value_t = 16
+    )]
+    pub max_connections_per_agency: usize,
+
+    /// Live subscriptions per agency, per node.
+    #[arg(
+        long,
+        env = "LIENTHONG_MAX_SUBSCRIPTIONS_PER_AGENCY",
+        default_value_t = 64
+    )]
+    pub max_subscriptions_per_agency: usize,
+
     /// This server's name in the access log; each node keeps its own hash
     /// chain. Defaults to the host name.
     #[arg(long, env = "LIENTHONG_NODE_ID")]
@@ -164,8 +192,11 @@ impl Config {
             max_aliases: self.max_aliases,
             max_root_fields: self.max_root_fields,
             max_document_bytes: self.max_document_bytes,
+            max_expanded_fields: self.max_expanded_fields,
             request_timeout: std::time::Duration::from_millis(self.request_timeout_ms.max(1)),
             introspection: self.introspection,
+            max_connections_per_agency: self.max_connections_per_agency,
+            max_subscriptions_per_agency: self.max_subscriptions_per_agency,
         }
     }
 

@@ -29,8 +29,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("too many requests")]
-    RateLimited,
+    /// Too many requests, or too much held open: says what and for how long.
+    #[error("{0}")]
+    RateLimited(String),
     #[error("a declared purpose (X-Purpose header) is required")]
     PurposeRequired,
     /// Logged once with its cause; the caller sees only a safe message.
@@ -46,7 +47,7 @@ impl ApiError {
             ApiError::BadUserInput(_) => "BAD_USER_INPUT",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::Conflict(_) => "CONFLICT",
-            ApiError::RateLimited => "RATE_LIMITED",
+            ApiError::RateLimited(_) => "RATE_LIMITED",
             ApiError::PurposeRequired => "PURPOSE_REQUIRED",
             ApiError::Internal(_) => "INTERNAL",
         }

@@ -1,17 +1,14 @@
-//! HTTP routes: GraphQL (authentication at the edge; the response leaves
-//! only once its accesses are in the access log), the GraphiQL playground,
-//! the token endpoint and keys, health, readiness and metrics. Every
-//! request has an id (`X-Request-Id`), in its log lines and its response.
+//! HTTP routes: GraphQL over HTTP and over WebSocket (both handed to the
+//! one session in `session`: authentication at the edge here, everything
+//! else there), the GraphiQL playground, the token endpoint and keys,
+//! health, readiness and metrics. Every request has an id
+//! (`X-Request-Id`), in its log lines and its response.
 
-use crate::access::cache::AccessCache;
-use crate::audit::writer::AuditWriter;
-use crate::audit::{Declared, Trail};
-use crate::auth::keys::SigningKeys;
-use crate::auth::token::{self, TokenSettings};
-use crate::auth::{Principal, ScopeSet};
+use crate::auth::ScopeSet;
 use crate::db::Db;
-use crate::graphql::{self, LienthongSchema, Services};
-use crate::metrics::{Metrics, PoolFigures};
+use crate::metrics::PoolFigures;
+pub use crate::session::{AppState, AuthError};
+use crate::session::{Caller, Outcome, Served, Transport};
 use axum::extract::{DefaultBodyLimit, Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -23,38 +20,6 @@ use serde::Deserialize;
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub schema: LienthongSchema,
-    pub db: Db,
-    pub keys: Arc<SigningKeys>,
-    pub tokens: TokenSettings,
-    pub cache: Arc<AccessCache>,
-    /// Lifetime of tokens from `/oauth/token`, in seconds.
-    pub token_ttl: i64,
-    pub rate: Arc<crate::limits::RateLimits>,
-    pub limits: crate::limits::Limits,
-    pub audit: AuditWriter,
-    pub metrics: Arc<Metrics>,
-    pub feed: Arc<crate::registers::feed::Feed>,
-    pub verified: Arc<token::VerifiedTokens>,
-}
-
-impl AppState {
-    fn services(&self) -> Services {
-        Services {
-            db: self.db.conn.clone(),
-            cache: self.cache.clone(),
-            revocation_retention: crate::access::revocation_retention(
-                self.token_ttl.max(12 * 3600),
-            ),
-            feed: self.feed.clone(),
-            limits: self.limits.clone(),
-        }
-    }
-}
 
 /// The router with its layers.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
@@ -110,10 +75,13 @@ async fn drop_bad_request_id(mut request: axum::extract::Request) -> axum::extra
     request
 }
 
-/// `GET /graphql/ws`: subscriptions over `graphql-transport-ws` (and the
-/// older `graphql-ws`). The token comes in `connection_init`
-/// (`{"Authorization": "Bearer …"}`); the connection is closed (4401 or
-/// 4403) when the token expires or is revoked, or the agency loses scopes.
+/// `GET /graphql/ws`: `graphql-transport-ws` (and the older `graphql-ws`).
+/// The token comes in `connection_init` (`{"Authorization": "Bearer …"}`,
+/// with `X-Purpose` and `X-Case-Ref` if the caller declares them); every
+/// `subscribe` (query, mutation or subscription) runs through the session.
+/// The connection is closed (4401 or 4403) when the token expires or is
+/// revoked, or the agency's access narrows; 4429 when the agency already
+/// holds its most connections.
 async fn graphql_ws(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -140,6 +108,45 @@ async fn graphql_ws(
         .on_upgrade(move |socket| serve_ws(state, protocol, socket))
 }
 
+/// A WebSocket connection as the session sees it.
+#[derive(Clone)]
+struct Connection {
+    caller: Caller,
+    id: String,
+}
+
+/// Runs every `subscribe` of a connection through the session.
+#[derive(Clone)]
+struct WsExecutor(AppState);
+
+impl async_graphql::Executor for WsExecutor {
+    async fn execute(&self, _: async_graphql::Request) -> async_graphql::Response {
+        crate::session::refusal(crate::error::ApiError::BadUserInput(
+            "send operations with subscribe messages".into(),
+        ))
+    }
+
+    fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+        session_data: Option<Arc<async_graphql::Data>>,
+    ) -> futures::stream::BoxStream<'static, async_graphql::Response> {
+        use futures::StreamExt;
+        let connection = session_data.as_deref().and_then(|data| {
+            data.get(&std::any::TypeId::of::<Connection>())
+                .and_then(|any| any.downcast_ref::<Connection>())
+                .cloned()
+        });
+        match connection {
+            Some(connection) => self.0.operate(connection.caller, request, connection.id),
+            None => futures::stream::once(async {
+                crate::session::refusal(crate::error::ApiError::Unauthenticated)
+            })
+            .boxed(),
+        }
+    }
+}
+
 async fn serve_ws(
     state: AppState,
     protocol: async_graphql::http::WebSocketProtocols,
@@ -158,30 +165,49 @@ async fn serve_ws(
             })
         });
     let (closing, mut close) = tokio::sync::mpsc::channel::<(u16, String)>(1);
+    // The connection's place in its agency's cap, held until it ends.
+    let slot = Arc::new(std::sync::Mutex::new(None));
     let init_state = state.clone();
-    let outgoing = async_graphql::http::WebSocket::new(state.schema.clone(), input, protocol)
+    let init_slot = slot.clone();
+    let outgoing = async_graphql::http::WebSocket::new(WsExecutor(state.clone()), input, protocol)
         .on_connection_init(move |payload| async move {
             let headers = init_headers(&payload);
-            let principal = authenticate(&init_state, &headers).await.map_err(|error| {
-                tracing::info!(reason = %error, "subscription refused");
+            let principal = init_state.authenticate(&headers).await.map_err(|error| {
+                tracing::info!(reason = %error, "WebSocket connection refused");
                 async_graphql::Error::new("the bearer token is invalid")
             })?;
-            let connection_id = uuid::Uuid::new_v4().to_string();
+            let id = uuid::Uuid::new_v4().to_string();
+            let declared =
+                crate::session::declared(&headers, &id).map_err(async_graphql::Error::new)?;
+            let max = init_state.limits.max_connections_per_agency;
+            let Some(place) = init_state.connections.take(&principal.agency, max) else {
+                let reason = format!(
+                    "{} has {max} open connections on this node, the most allowed",
+                    principal.agency
+                );
+                let _ = closing.try_send((4429, reason.clone()));
+                return Err(async_graphql::Error::new(reason));
+            };
+            *init_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(place);
             tokio::spawn(watch_access(init_state.clone(), principal.clone(), closing));
             let mut data = async_graphql::Data::default();
-            data.insert(principal);
-            data.insert(init_state.db.conn.clone());
-            data.insert(graphql::changes::SubscriptionServices {
-                db: init_state.db.conn.clone(),
-                audit: init_state.audit.clone(),
-                connection_id,
-                feed: init_state.feed.clone(),
+            data.insert(Connection {
+                caller: Caller {
+                    principal,
+                    declared,
+                },
+                id,
             });
             Ok(data)
         });
     futures::pin_mut!(outgoing);
     loop {
         tokio::select! {
+            biased;
+            Some((code, reason)) = close.recv() => {
+                let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+                break;
+            }
             message = outgoing.next() => match message {
                 Some(WsMessage::Text(text)) => {
                     if sink.send(Message::Text(text.into())).await.is_err() {
@@ -194,67 +220,58 @@ async fn serve_ws(
                 }
                 None => break,
             },
-            Some((code, reason)) = close.recv() => {
-                let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
-                break;
-            }
         }
     }
+    drop(slot);
 }
 
-/// The `Authorization` header carried in a `connection_init` payload
-/// (`Authorization`, `authorization` or `token`).
+/// The headers carried in a `connection_init` payload: `Authorization`
+/// (or a bare `token`), `X-Purpose` and `X-Case-Ref`, any case.
 fn init_headers(payload: &serde_json::Value) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    let value = ["Authorization", "authorization"]
-        .iter()
-        .find_map(|k| payload.get(k).and_then(|v| v.as_str()).map(str::to_owned))
-        .or_else(|| {
-            payload
-                .get("token")
-                .and_then(|v| v.as_str())
-                .map(|t| format!("Bearer {t}"))
-        });
-    if let Some(value) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
-        headers.insert(header::AUTHORIZATION, value);
+    let Some(fields) = payload.as_object() else {
+        return headers;
+    };
+    for (key, value) in fields {
+        let Some(text) = value.as_str() else {
+            continue;
+        };
+        let (name, text) = match key.to_ascii_lowercase().as_str() {
+            "authorization" => (header::AUTHORIZATION, text.to_owned()),
+            "token" => (header::AUTHORIZATION, format!("Bearer {text}")),
+            "x-purpose" => (
+                header::HeaderName::from_static("x-purpose"),
+                text.to_owned(),
+            ),
+            "x-case-ref" => (
+                header::HeaderName::from_static("x-case-ref"),
+                text.to_owned(),
+            ),
+            _ => continue,
+        };
+        if let Ok(value) = HeaderValue::from_str(&text) {
+            headers.insert(name, value);
+        }
     }
     headers
 }
 
-/// Closes a subscription connection when its token expires or is revoked,
-/// its agency is suspended, or the agency no longer holds a scope the
-/// connection was opened with. Checks every half second.
+/// Closes a WebSocket connection when its token expires or is revoked, or
+/// its agency's access narrows (a scope, a province, a purpose
+/// requirement, a suspension). Subscriptions also check before each
+/// delivery, so nothing is delivered past a narrowing even before this
+/// closes the connection.
 async fn watch_access(
     state: AppState,
-    principal: Principal,
+    principal: crate::auth::Principal,
     closing: tokio::sync::mpsc::Sender<(u16, String)>,
 ) {
     loop {
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        tokio::time::sleep(crate::session::RECHECK).await;
         if closing.is_closed() {
             return;
         }
-        let reason = if chrono::Utc::now().timestamp() >= principal.expires_at {
-            Some((4401, "the token expired".to_owned()))
-        } else if state.cache.sync().await.is_err() {
-            None
-        } else if state.cache.is_revoked(&principal.token_id) {
-            Some((4401, "the token was revoked".to_owned()))
-        } else {
-            match state.cache.access(&principal.agency).await {
-                Ok(Some(access)) if access.status == AgencyStatus::Active => {
-                    (!principal.scopes.is_subset(access.scopes)).then(|| {
-                        (
-                            4403,
-                            "access was revoked: reconnect with a new token".to_owned(),
-                        )
-                    })
-                }
-                Ok(_) => Some((4403, "the agency is suspended or unknown".to_owned())),
-                Err(_) => None,
-            }
-        };
-        if let Some(reason) = reason {
+        if let Err(reason) = crate::session::still_allowed(&state.cache, &principal).await {
             let _ = closing.send(reason).await;
             return;
         }
@@ -290,7 +307,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
 /// operator (`hub:admin`): they name agencies and their traffic. A scraper
 /// gets its token from `/oauth/token` (Prometheus' `oauth2` settings).
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match authenticate(&state, &headers).await {
+    match state.authenticate(&headers).await {
         Ok(principal) if principal.has(crate::auth::Scope::HubAdmin) => {}
         Ok(_) => {
             return graphql_error(
@@ -336,95 +353,8 @@ fn pool_figures(db: &Db) -> PoolFigures {
     }
 }
 
-/// Reads the declared purpose and case reference. Either may be absent;
-/// present, each must be non-blank UTF-8 of reasonable length.
-fn declared(headers: &HeaderMap) -> Result<Declared, String> {
-    let text = |name: &str, max: usize| -> Result<Option<String>, String> {
-        let Some(value) = headers.get(name) else {
-            return Ok(None);
-        };
-        let text = std::str::from_utf8(value.as_bytes())
-            .map_err(|_| format!("{name} must be UTF-8 text"))?
-            .trim();
-        if text.is_empty() || text.chars().count() > max || text.chars().any(char::is_control) {
-            return Err(format!(
-                "{name} must have between 1 and {max} characters, without control characters"
-            ));
-        }
-        Ok(Some(text.to_owned()))
-    };
-    let idempotency_key = text("idempotency-key", 100)?;
-    if let Some(key) = &idempotency_key
-        && !key.bytes().all(|b| b.is_ascii_graphic())
-    {
-        return Err("Idempotency-Key must be printable ASCII without spaces".into());
-    }
-    Ok(Declared {
-        purpose: text("x-purpose", 500)?,
-        case_ref: text("x-case-ref", 128)?,
-        idempotency_key,
-        request_hash: String::new(),
-        request_id: headers
-            .get(REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("-")
-            .to_owned(),
-    })
-}
-
 async fn healthz() -> &'static str {
     "ok"
-}
-
-/// Why a request was not authenticated. Logged; the caller only learns
-/// that the token is missing or invalid.
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error("no bearer token")]
-    Missing,
-    #[error("malformed Authorization header")]
-    Malformed,
-    #[error(transparent)]
-    Token(#[from] token::TokenError),
-    #[error("agency {0} is not registered")]
-    UnknownAgency(String),
-    #[error("agency {0} is suspended")]
-    Suspended(String),
-    #[error("token {0} was revoked")]
-    Revoked(String),
-    #[error("database: {0}")]
-    Database(#[from] sea_orm::DbErr),
-}
-
-/// Turns the bearer token into a principal: a valid signature and claims,
-/// a token not revoked, and the agency as it is now (registered, active),
-/// whose scopes and jurisdiction right now bound the token's.
-pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, AuthError> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or(AuthError::Missing)?
-        .to_str()
-        .map_err(|_| AuthError::Malformed)?;
-    let (scheme, token) = value.split_once(' ').ok_or(AuthError::Malformed)?;
-    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
-        return Err(AuthError::Malformed);
-    }
-    let claims = state
-        .verified
-        .verify(&state.keys, &state.tokens, token.trim())?;
-    state.cache.sync().await?;
-    if state.cache.is_revoked(&claims.token_id) {
-        return Err(AuthError::Revoked(claims.token_id));
-    }
-    let access = state
-        .cache
-        .access(&claims.agency)
-        .await?
-        .ok_or_else(|| AuthError::UnknownAgency(claims.agency.clone()))?;
-    if access.status != AgencyStatus::Active {
-        return Err(AuthError::Suspended(claims.agency));
-    }
-    Ok(Principal::narrowed(claims, &access))
 }
 
 fn unauthorized(error: &AuthError) -> Response {
@@ -476,49 +406,35 @@ async fn graphql_handler(
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let started = std::time::Instant::now();
-    let (response, agency, operation, outcome) = serve_graphql(&state, &headers, body).await;
+    let (response, agency, label, outcome) = serve_graphql(&state, &headers, body).await;
     state.metrics.request(
         "graphql",
         agency.as_deref().unwrap_or("-"),
-        operation.as_deref().unwrap_or("-"),
+        &label,
         outcome,
         started.elapsed(),
     );
     response
 }
 
-/// Serves one GraphQL request; also says who asked, which operation and
-/// how it ended, for the metrics.
+/// Serves one GraphQL request over HTTP: authenticates it, reads the body
+/// and the declared headers, and hands it to the session; also says who
+/// asked, which operation and how it ended, for the metrics.
 async fn serve_graphql(
     state: &AppState,
     headers: &HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
-) -> (Response, Option<String>, Option<String>, &'static str) {
-    let principal = match authenticate(state, headers).await {
+) -> (Response, Option<String>, String, &'static str) {
+    let principal = match state.authenticate(headers).await {
         Ok(principal) => principal,
-        Err(error) => return (unauthorized(&error), None, None, "unauthenticated"),
+        Err(error) => return (unauthorized(&error), None, "-".into(), "unauthenticated"),
     };
     let agency = Some(principal.agency.clone());
-    let refused =
-        |response: Response, outcome: &'static str| (response, agency.clone(), None, outcome);
-    if let Err(wait) = state.rate.check(&principal.agency) {
-        let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-        let mut response = graphql_error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "RATE_LIMITED",
-            &format!(
-                "too many requests from {}; retry in {seconds} s",
-                principal.agency
-            ),
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-        return refused(response, "rate_limited");
-    }
     let bad_request = |status: StatusCode, message: &str| {
-        refused(
+        (
             graphql_error(status, "BAD_USER_INPUT", message),
+            agency.clone(),
+            "-".to_owned(),
             "bad_request",
         )
     };
@@ -541,82 +457,29 @@ async fn serve_graphql(
             );
         }
     };
-    if request.query.len() > state.limits.max_document_bytes {
-        return bad_request(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!(
-                "the document has {} bytes; at most {} are accepted",
-                request.query.len(),
-                state.limits.max_document_bytes
-            ),
-        );
-    }
-    let mut declared = match declared(headers) {
+    let request_id = headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-");
+    let declared = match crate::session::declared(headers, request_id) {
         Ok(declared) => declared,
         Err(message) => return bad_request(StatusCode::BAD_REQUEST, &message),
     };
-    if declared.idempotency_key.is_some() {
-        use sha2::{Digest, Sha256};
-        let mut hasher = Sha256::new();
-        hasher.update(request.query.as_bytes());
-        hasher.update(b"\n");
-        hasher.update(serde_json::to_vec(&request.variables).unwrap_or_default());
-        declared.request_hash = format!("{:x}", hasher.finalize());
-    }
-    let mut operation = request.operation_name.clone();
-    let trail = Trail::new(declared);
-    let services = state.services();
-    let execution = graphql::execute(
-        &state.schema,
-        request,
-        principal.clone(),
-        &services,
-        trail.clone(),
-    );
-    let response = match tokio::time::timeout(state.limits.request_timeout, execution).await {
-        Ok(response) => response,
-        // Dropping the execution cancels its database work.
-        Err(_) => {
-            return (
-                graphql_error(
-                    StatusCode::OK,
-                    "BAD_USER_INPUT",
-                    &format!(
-                        "the query ran longer than {} ms and was cancelled: ask for smaller pages or fewer nested lists",
-                        state.limits.request_timeout.as_millis()
-                    ),
-                ),
-                agency,
-                operation,
-                "timeout",
-            );
-        }
+    let caller = Caller {
+        principal,
+        declared,
     };
-    // The accesses are committed before any data leaves.
-    let (entries, counts) = trail.entries(&principal, chrono::Utc::now());
-    if operation.is_none() {
-        operation = trail.operation();
-    }
-    if let Err(error) = state.audit.record(entries, counts).await {
-        tracing::error!(%error, "response withheld: its accesses could not be recorded");
-        return (
-            graphql_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "INTERNAL",
-                "the access could not be recorded, so no data is sent; try again",
-            ),
-            agency,
-            operation,
-            "audit_failed",
-        );
-    }
-    let outcome = match (
-        response.errors.is_empty(),
-        response.data == async_graphql::Value::Null,
-    ) {
-        (true, _) => "ok",
-        (false, false) => "partial",
-        (false, true) => "error",
+    let Served {
+        response,
+        outcome,
+        retry_after,
+        label,
+    } = state.run(caller, request, Transport::Http).await;
+    let status = match outcome {
+        Outcome::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        Outcome::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        Outcome::AuditFailed => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::OK,
     };
     let content_type = match headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) {
         Some(accept) if accept.contains("application/graphql-response+json") => {
@@ -625,12 +488,12 @@ async fn serve_graphql(
         _ => "application/json",
     };
     let body = serde_json::to_vec(&response).unwrap_or_else(|_| b"{}".to_vec());
-    (
-        ([(header::CONTENT_TYPE, content_type)], body).into_response(),
-        agency,
-        operation,
-        outcome,
-    )
+    let mut http = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
+    if let Some(seconds) = retry_after {
+        http.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    (http, agency, label, outcome.label())
 }
 
 /// The JSON Web Key Set: the public keys that verify the hub's tokens, the

@@ -18,5 +18,6 @@ pub mod metrics;
 pub mod refdata;
 pub mod registers;
 pub mod seed;
+pub mod session;
 pub mod startup;
 pub mod text;

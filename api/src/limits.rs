@@ -5,8 +5,9 @@
 //! agency (a token bucket). Each refusal is quick, clear and leaves the
 //! server serving everyone else.
 
-use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::collections::{HashMap, HashSet};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
@@ -18,8 +19,15 @@ pub struct Limits {
     pub max_aliases: usize,
     pub max_root_fields: usize,
     pub max_document_bytes: usize,
+    /// Field selections once fragment spreads are expanded (what
+    /// validation walks).
+    pub max_expanded_fields: usize,
     pub request_timeout: Duration,
     pub introspection: bool,
+    /// Open WebSocket connections per agency, per node.
+    pub max_connections_per_agency: usize,
+    /// Live subscriptions per agency, per node.
+    pub max_subscriptions_per_agency: usize,
 }
 
 impl Default for Limits {
@@ -30,10 +38,83 @@ impl Default for Limits {
             max_aliases: 30,
             max_root_fields: 20,
             max_document_bytes: 32 * 1024,
+            max_expanded_fields: 5_000,
             request_timeout: Duration::from_secs(10),
             introspection: true,
+            max_connections_per_agency: 16,
+            max_subscriptions_per_agency: 64,
         }
     }
+}
+
+/// What the session learns of a document before async-graphql validates
+/// it: the counts that bound what validating and running it can cost.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Shape {
+    /// Aliases anywhere (each fragment's own counted where it is defined).
+    pub aliases: usize,
+    /// Field selections with every fragment spread expanded, over every
+    /// operation: what validation walks (at most the limit plus one).
+    pub expanded: usize,
+    /// The root fields of the operation to run, through inline fragments
+    /// and fragment spreads, by name (a name once per selection).
+    pub root_fields: Vec<String>,
+    /// The type of the operation to run, if the document names one.
+    pub kind: Option<OperationType>,
+}
+
+impl Shape {
+    /// How many times the operation selects the root field `name`.
+    pub fn selects(&self, name: &str) -> usize {
+        self.root_fields.iter().filter(|f| *f == name).count()
+    }
+}
+
+/// Counts a document's aliases, its expanded size (up to `max_expanded`:
+/// counting stops early past it, so the count itself is cheap) and the
+/// root fields of the operation `operation_name` (or of its only one).
+/// Refuses a fragment that spreads itself.
+pub fn shape(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    max_expanded: usize,
+) -> Result<Shape, String> {
+    let mut aliases: usize = document
+        .fragments
+        .values()
+        .map(|f| count_aliases(&f.node.selection_set.node))
+        .sum();
+    let mut sizes = Sizes {
+        document,
+        known: HashMap::new(),
+        open: HashSet::new(),
+        cap: max_expanded.saturating_add(1),
+    };
+    let mut expanded = 0usize;
+    let mut chosen = None;
+    let mut count = 0;
+    for (name, operation) in document.operations.iter() {
+        count += 1;
+        let set = &operation.node.selection_set.node;
+        aliases += count_aliases(set);
+        expanded = expanded.saturating_add(sizes.of_set(set)?).min(sizes.cap);
+        if operation_name.is_none() || name.map(|n| n.as_str()) == operation_name {
+            chosen = Some(&operation.node);
+        }
+    }
+    if operation_name.is_none() && count > 1 {
+        chosen = None;
+    }
+    let mut root_fields = Vec::new();
+    if let Some(operation) = chosen {
+        root_names(document, &operation.selection_set.node, &mut root_fields, 0);
+    }
+    Ok(Shape {
+        aliases,
+        expanded,
+        root_fields,
+        kind: chosen.map(|o| o.ty),
+    })
 }
 
 /// Aliases anywhere in a selection set, counting each fragment's own
@@ -52,41 +133,147 @@ fn count_aliases(set: &SelectionSet) -> usize {
         .sum()
 }
 
-/// Fields a document selects at the root of its operations (a fragment
-/// spread at the root counts as one).
-pub fn document_counts(document: &ExecutableDocument) -> (usize, usize) {
-    let mut aliases: usize = document
-        .fragments
-        .values()
-        .map(|f| count_aliases(&f.node.selection_set.node))
-        .sum();
-    let mut root = 0;
-    for (_, operation) in document.operations.iter() {
-        let set = &operation.node.selection_set.node;
-        aliases += count_aliases(set);
-        root = root.max(set.items.len());
-    }
-    (aliases, root)
+/// Expanded sizes of selection sets, each fragment's computed once.
+struct Sizes<'d> {
+    document: &'d ExecutableDocument,
+    known: HashMap<&'d str, usize>,
+    open: HashSet<&'d str>,
+    /// Counting stops here.
+    cap: usize,
 }
 
-/// Refuses a parsed document with more aliases or root fields than the
-/// limits allow. (Checked before execution, with the document the request
-/// will run, so that no resolver starts.)
-pub fn check_document(document: &ExecutableDocument, limits: &Limits) -> Result<(), String> {
-    let (aliases, root_fields) = document_counts(document);
-    if aliases > limits.max_aliases {
+impl<'d> Sizes<'d> {
+    fn of_set(&mut self, set: &'d SelectionSet) -> Result<usize, String> {
+        let mut total = 0usize;
+        for item in &set.items {
+            let size = match &item.node {
+                Selection::Field(field) => {
+                    1usize.saturating_add(self.of_set(&field.node.selection_set.node)?)
+                }
+                Selection::InlineFragment(fragment) => {
+                    self.of_set(&fragment.node.selection_set.node)?
+                }
+                Selection::FragmentSpread(spread) => {
+                    self.of_fragment(spread.node.fragment_name.node.as_str())?
+                }
+            };
+            total = total.saturating_add(size);
+            if total >= self.cap {
+                return Ok(self.cap);
+            }
+        }
+        Ok(total)
+    }
+
+    fn of_fragment(&mut self, name: &'d str) -> Result<usize, String> {
+        if let Some(size) = self.known.get(name) {
+            return Ok(*size);
+        }
+        // An unknown fragment is reported by validation.
+        let Some((key, fragment)) = self.document.fragments.get_key_value(name) else {
+            return Ok(0);
+        };
+        let key = key.as_str();
+        if !self.open.insert(key) {
+            return Err(format!("fragment {name} spreads itself"));
+        }
+        let size = self.of_set(&fragment.node.selection_set.node)?;
+        self.open.remove(key);
+        self.known.insert(key, size);
+        Ok(size)
+    }
+}
+
+/// The root fields of a selection set, through fragments (a fragment that
+/// spreads itself is refused before this runs; depth guards anyway).
+fn root_names(
+    document: &ExecutableDocument,
+    set: &SelectionSet,
+    names: &mut Vec<String>,
+    depth: usize,
+) {
+    if depth > 32 {
+        return;
+    }
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => names.push(field.node.name.node.to_string()),
+            Selection::InlineFragment(fragment) => root_names(
+                document,
+                &fragment.node.selection_set.node,
+                names,
+                depth + 1,
+            ),
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                    root_names(
+                        document,
+                        &fragment.node.selection_set.node,
+                        names,
+                        depth + 1,
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Refuses a document whose shape exceeds the limits, before async-graphql
+/// validates it (validation expands fragment spreads, so an unbounded
+/// expansion would take a core for seconds).
+pub fn check_shape(shape: &Shape, limits: &Limits) -> Result<(), String> {
+    if shape.expanded > limits.max_expanded_fields {
         return Err(format!(
-            "the document has {aliases} aliases; at most {} are allowed",
-            limits.max_aliases
+            "the document selects more than {} fields once its fragments are expanded",
+            limits.max_expanded_fields
         ));
     }
-    if root_fields > limits.max_root_fields {
+    if shape.aliases > limits.max_aliases {
         return Err(format!(
-            "the operation selects {root_fields} root fields; at most {} are allowed",
+            "the document has {} aliases; at most {} are allowed",
+            shape.aliases, limits.max_aliases
+        ));
+    }
+    if shape.root_fields.len() > limits.max_root_fields {
+        return Err(format!(
+            "the operation selects {} root fields (fragments included); at most {} are allowed",
+            shape.root_fields.len(),
             limits.max_root_fields
         ));
     }
+    if shape.selects("verifyCitizen") > 1 {
+        return Err(
+            "verifyCitizen may be asked once per request: each attempt is recorded on its own"
+                .into(),
+        );
+    }
     Ok(())
+}
+
+/// Verification attempts per agency and subject: a bucket of `burst`
+/// attempts refilled at `per_hour`, so facts about a person cannot be
+/// guessed one by one.
+pub struct VerifyLimits {
+    limiter: DefaultKeyedRateLimiter<(String, String)>,
+}
+
+impl VerifyLimits {
+    pub fn new(per_hour: u32, burst: u32) -> VerifyLimits {
+        let per_hour = NonZeroU32::new(per_hour.max(1)).expect("positive");
+        let burst = NonZeroU32::new(burst.max(1)).expect("positive");
+        VerifyLimits {
+            limiter: RateLimiter::keyed(Quota::per_hour(per_hour).allow_burst(burst)),
+        }
+    }
+
+    /// `Ok` if `agency` may verify facts about `subject` now, else how long
+    /// to wait.
+    pub fn check(&self, agency: &str, subject: &str) -> Result<(), Duration> {
+        use governor::clock::{Clock, DefaultClock};
+        self.limiter
+            .check_key(&(agency.to_owned(), subject.to_owned()))
+            .map_err(|not_until| not_until.wait_time_from(DefaultClock::default().now()))
+    }
 }
 
 /// Requests per agency: a token bucket of `burst` requests refilled at
@@ -117,14 +304,78 @@ impl RateLimits {
 mod tests {
     use super::*;
 
+    fn shape_of(query: &str) -> Result<Shape, String> {
+        shape(
+            &async_graphql::parser::parse_query(query).unwrap(),
+            None,
+            5_000,
+        )
+    }
+
     #[test]
     fn aliases_and_root_fields_are_counted_through_fragments() {
-        let document = async_graphql::parser::parse_query(
-            "query { a: me { agencyCode } b: me { x: agencyCode } provinces { code } ...F }
+        let shape = shape_of(
+            "query { a: me { agencyCode } b: me { x: agencyCode } provinces { code } ...F
+                     ... on QueryRoot { d: provinces { code } e: provinces { code } } }
              fragment F on QueryRoot { c: provinces { code } }",
         )
         .unwrap();
-        assert_eq!(document_counts(&document), (4, 4));
+        assert_eq!(shape.aliases, 6);
+        assert_eq!(shape.root_fields.len(), 6);
+        assert_eq!(shape.kind, Some(OperationType::Query));
+        assert_eq!(shape.expanded, 12);
+    }
+
+    #[test]
+    fn doubled_fragment_spreads_are_counted_without_expanding_them() {
+        // Each level spreads the one below twice: 2^40 fields expanded.
+        let mut query = String::from("query { ...F0 }\n");
+        for i in 0..40 {
+            query.push_str(&format!(
+                "fragment F{i} on QueryRoot {{ ...F{} ...F{} }}\n",
+                i + 1,
+                i + 1
+            ));
+        }
+        query.push_str("fragment F40 on QueryRoot { me { agencyCode } }\n");
+        let started = std::time::Instant::now();
+        let shape = shape_of(&query).unwrap();
+        assert_eq!(shape.expanded, 5_001, "counting stops past the limit");
+        assert!(check_shape(&shape, &Limits::default()).is_err());
+        // Memoised: linear in the document, not in its expansion.
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_fragment_that_spreads_itself_is_refused() {
+        let refused = shape_of(
+            "query { ...A } fragment A on QueryRoot { ...B } fragment B on QueryRoot { ...A }",
+        )
+        .unwrap_err();
+        assert!(refused.contains("spreads itself"), "{refused}");
+    }
+
+    #[test]
+    fn verify_citizen_is_asked_once_per_request() {
+        let once = shape_of("{ verifyCitizen(input: {personalId: \"1\"}) { matches } }").unwrap();
+        assert!(check_shape(&once, &Limits::default()).is_ok());
+        let twice = shape_of(
+            "{ ... on QueryRoot { a: verifyCitizen(input: {personalId: \"1\"}) { matches } }
+               b: verifyCitizen(input: {personalId: \"1\"}) { matches } }",
+        )
+        .unwrap();
+        assert!(check_shape(&twice, &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn verification_attempts_are_limited_per_agency_and_subject() {
+        let limits = VerifyLimits::new(10, 3);
+        for _ in 0..3 {
+            assert!(limits.check("UBND-68", "079085000001").is_ok());
+        }
+        assert!(limits.check("UBND-68", "079085000001").is_err());
+        assert!(limits.check("UBND-68", "079085000002").is_ok());
+        assert!(limits.check("UBND-01", "079085000001").is_ok());
     }
 
     #[test]

@@ -108,9 +108,17 @@ impl Application {
                 .max(std::time::Duration::from_secs(5)),
             metrics.clone(),
         );
+        let cursors = graphql::page::CursorKey::derive(keys.derived_secret());
         let state = AppState {
             schema: graphql::build_schema_with(&limits),
             db,
+            cursors,
+            verifications: Arc::new(crate::limits::VerifyLimits::new(
+                config.verify_per_hour,
+                config.verify_burst,
+            )),
+            connections: Default::default(),
+            subscriptions: Default::default(),
             keys: Arc::new(keys),
             tokens: config.token_settings(),
             cache,
@@ -229,8 +237,28 @@ pub async fn issue_agency_token(
     requested: Option<ScopeSet>,
     ttl_seconds: i64,
 ) -> Result<Issued, IssueError> {
-    let access = state
-        .cache
+    issue_token_with(
+        &state.cache,
+        &state.keys,
+        &state.tokens,
+        agency_code,
+        requested,
+        ttl_seconds,
+    )
+    .await
+}
+
+/// [`issue_agency_token`] from its parts: the agencies' access, the key and
+/// the token settings (what the `token` command has, with no server).
+pub async fn issue_token_with(
+    cache: &AccessCache,
+    keys: &SigningKeys,
+    tokens: &token::TokenSettings,
+    agency_code: &str,
+    requested: Option<ScopeSet>,
+    ttl_seconds: i64,
+) -> Result<Issued, IssueError> {
+    let access = cache
         .access(agency_code)
         .await
         .map_err(anyhow::Error::from)?
@@ -264,8 +292,8 @@ pub async fn issue_agency_token(
         j => j,
     };
     let token = token::issue(
-        &state.keys,
-        &state.tokens,
+        keys,
+        tokens,
         agency_code,
         scopes,
         &jurisdiction,

@@ -763,7 +763,7 @@ async fn operators_see_readiness_metrics_and_request_ids() -> anyhow::Result<()>
         .text()
         .await?;
     for line in [
-        "lienthong_requests_total{agency=\"UBND-68\",operation=\"Lookup\",outcome=\"ok\"} 2",
+        "lienthong_requests_total{agency=\"UBND-68\",operation=\"citizen\",outcome=\"ok\"} 2",
         "lienthong_requests_total{agency=\"-\",operation=\"-\",outcome=\"unauthenticated\"} 1",
         "lienthong_audit_rows_total 2",
         "lienthong_audit_failures_total 0",

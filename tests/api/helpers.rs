@@ -144,6 +144,11 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> anyhow::Result<
         rate_per_second: 1_000,
         rate_burst: 1_000,
         introspection: true,
+        max_expanded_fields: 5_000,
+        verify_burst: 10,
+        verify_per_hour: 10,
+        max_connections_per_agency: 16,
+        max_subscriptions_per_agency: 64,
         node_id: Some("node-a".into()),
         log_format: LogFormat::Text,
     };

@@ -5,6 +5,7 @@
 
 use crate::graph::reader;
 use crate::helpers::{TestApp, nodes, spawn_app};
+use crate::ws::Subscriber;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use serde_json::{Value, json};
@@ -295,7 +296,8 @@ async fn entry_points(app: &TestApp) -> anyhow::Result<Vec<(String, &'static str
 }
 
 /// No guarded field has a value without its scope, for random scopes and
-/// random queries from three entry points across the graph.
+/// random queries from three entry points across the graph, sent over
+/// HTTP or over the WebSocket at random.
 #[test]
 fn no_guarded_value_without_its_scope() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
@@ -310,6 +312,7 @@ fn no_guarded_value_without_its_scope() -> anyhow::Result<()> {
     let strategy = (
         proptest::sample::subsequence(READ_SCOPES.to_vec(), 0..=7),
         by_entry,
+        any::<bool>(),
     );
     let mut runner = TestRunner::new(ProptestConfig {
         cases: 96,
@@ -317,13 +320,25 @@ fn no_guarded_value_without_its_scope() -> anyhow::Result<()> {
         ..ProptestConfig::default()
     });
     runner
-        .run(&strategy, |(scopes, (entry, selected))| {
+        .run(&strategy, |(scopes, (entry, selected), websocket)| {
             let (root, _) = &entries[entry];
             let query = format!("{{ entry: {root} {} }}", render(&selected));
             let body = runtime
                 .block_on(async {
                     let token = app.token_with("TEST-READER", &scopes.join(" ")).await?;
-                    app.graphql_with(&token, &query, json!({})).await
+                    if websocket {
+                        let mut socket = Subscriber::connect(&app, &token).await?;
+                        let body = socket.run("1", &query, json!({})).await?;
+                        for error in crate::helpers::errors(&body) {
+                            anyhow::ensure!(
+                                error["extensions"]["code"].is_string(),
+                                "an error without extensions.code: {error}"
+                            );
+                        }
+                        Ok(body)
+                    } else {
+                        app.graphql_with(&token, &query, json!({})).await
+                    }
                 })
                 .map_err(|e| TestCaseError::fail(e.to_string()))?;
             check(&body["data"]["entry"], &selected, &scopes, "entry").map_err(|e| {

@@ -10,12 +10,12 @@ use entities::changes::change_event;
 use entities::enterprise::{EnterpriseStatus, enterprise};
 use entities::land::{HolderKind, RightStatus, land_right};
 use entities::population::{CitizenStatus, citizen};
-use futures::{SinkExt, StreamExt};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::time::Duration;
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+use crate::ws::Subscriber;
 
 /// The code of the error at `path`.
 fn code_at(body: &Value, path: &[&str]) -> String {
@@ -55,87 +55,6 @@ async fn mover(app: &TestApp) -> anyhow::Result<(citizen::Model, String, land_ri
         }
     }
     anyhow::bail!("the demo data has no citizen who holds land and represents an enterprise")
-}
-
-/// A graphql-transport-ws client.
-struct Subscriber {
-    socket: tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
-}
-
-impl Subscriber {
-    /// Connects with `token` in `connection_init` and waits for the ack.
-    async fn connect(app: &TestApp, token: &str) -> anyhow::Result<Subscriber> {
-        let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
-        let mut request = url.into_client_request()?;
-        request
-            .headers_mut()
-            .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse()?);
-        let (socket, _) = tokio_tungstenite::connect_async(request).await?;
-        let mut subscriber = Subscriber { socket };
-        subscriber
-            .send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }))
-            .await?;
-        let ack = subscriber.next().await?;
-        anyhow::ensure!(ack["type"] == "connection_ack", "no ack: {ack}");
-        Ok(subscriber)
-    }
-
-    async fn send(&mut self, message: Value) -> anyhow::Result<()> {
-        self.socket
-            .send(Message::Text(message.to_string().into()))
-            .await?;
-        Ok(())
-    }
-
-    /// The next message (a close frame as `{"type": "close", "code": …}`),
-    /// within 10 s.
-    async fn next(&mut self) -> anyhow::Result<Value> {
-        loop {
-            let message = tokio::time::timeout(Duration::from_secs(10), self.socket.next())
-                .await
-                .map_err(|_| anyhow::anyhow!("nothing within 10 s"))?;
-            match message {
-                Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text)?),
-                Some(Ok(Message::Close(frame))) => {
-                    return Ok(json!({
-                        "type": "close",
-                        "code": frame.as_ref().map(|f| u16::from(f.code)),
-                        "reason": frame.map(|f| f.reason.to_string()),
-                    }));
-                }
-                Some(Ok(_)) => continue,
-                Some(Err(error)) => {
-                    return Ok(json!({ "type": "error", "message": error.to_string() }));
-                }
-                None => return Ok(json!({ "type": "close" })),
-            }
-        }
-    }
-
-    async fn subscribe(
-        &mut self,
-        id: &str,
-        dataset: &str,
-        after: Option<&str>,
-    ) -> anyhow::Result<()> {
-        self.send(json!({
-            "id": id, "type": "subscribe",
-            "payload": {
-                "query": "subscription ($dataset: Dataset!, $after: String) { changes(dataset: $dataset, after: $after) { cursor entity key op provinceCode } }",
-                "variables": { "dataset": dataset, "after": after },
-            }
-        }))
-        .await
-    }
-
-    /// The next change delivered.
-    async fn change(&mut self) -> anyhow::Result<Value> {
-        let message = self.next().await?;
-        anyhow::ensure!(message["type"] == "next", "not a change: {message}");
-        Ok(message["payload"]["data"]["changes"].clone())
-    }
 }
 
 const MOVE: &str = "mutation ($id: String!, $commune: String!, $version: Int) {
@@ -731,7 +650,7 @@ async fn the_feed_pages_in_order_by_jurisdiction_and_a_reconnect_misses_nothing(
     };
     assert_eq!(first["key"], people[0].personal_id.as_str());
     let cursor = first["cursor"].as_str().unwrap().to_owned();
-    subscriber.socket.close(None).await?;
+    subscriber.close().await?;
 
     // While disconnected: three more moves into the province.
     for person in &people[1..4] {
@@ -822,13 +741,7 @@ async fn a_subscription_is_closed_when_its_grant_is_revoked() -> anyhow::Result<
     let mut subscriber = Subscriber::connect(&app, &token).await?;
     subscriber.subscribe("1", "POPULATION", None).await?;
     // A bad token is refused at connection_init.
-    let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
-    let mut request = url.into_client_request()?;
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", "graphql-transport-ws".parse()?);
-    let (socket, _) = tokio_tungstenite::connect_async(request).await?;
-    let mut stranger = Subscriber { socket };
+    let mut stranger = Subscriber::open(&app).await?;
     stranger
         .send(json!({ "type": "connection_init", "payload": { "Authorization": "Bearer forged" } }))
         .await?;

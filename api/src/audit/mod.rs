@@ -285,10 +285,11 @@ impl Scope {
 impl<S: Subject> Guard for Audited<'_, S> {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         self.scope.check(ctx).await?;
-        if let (Some(trail), Some(dataset)) = (
-            ctx.data_opt::<Arc<Trail>>(),
+        if let (Some(operation), Some(dataset)) = (
+            ctx.data_opt::<crate::graphql::Operation>(),
             crate::access::dataset_of(self.scope),
         ) {
+            let trail = &operation.trail;
             trail.disclosed(
                 dataset,
                 self.scope,

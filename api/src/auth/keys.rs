@@ -21,6 +21,9 @@ pub struct SigningKeys {
     pub public_x: String,
     /// Earlier keys: verify only, never sign.
     pub previous: Vec<VerifyingKey>,
+    /// A secret derived from the private key, for keys of other purposes
+    /// (sealing cursors) that every node holding this key shares.
+    derived: [u8; 32],
 }
 
 /// A public key that verifies tokens.
@@ -40,6 +43,11 @@ impl SigningKeys {
             .iter()
             .find(|k| k.kid == kid)
             .map(|k| &k.decoding)
+    }
+
+    /// A secret derived from the private key (never the key itself).
+    pub fn derived_secret(&self) -> &[u8; 32] {
+        &self.derived
     }
 
     /// Whether the current key still signs what it verifies (for `/readyz`).
@@ -131,12 +139,17 @@ impl SigningKeys {
         let public_x = URL_SAFE_NO_PAD.encode(public);
         let digest = Sha256::digest(public);
         let kid = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let mut derive = Sha256::new();
+        derive.update(b"lienthong derived secret v1\0");
+        derive.update(key.to_bytes());
+        let derived = derive.finalize().into();
         Ok(SigningKeys {
             encoding: EncodingKey::from_ed_pem(pem.as_bytes())?,
             decoding: DecodingKey::from_ed_components(&public_x)?,
             kid,
             public_x,
             previous: Vec::new(),
+            derived,
         })
     }
 }

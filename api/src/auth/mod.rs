@@ -181,6 +181,15 @@ impl Jurisdiction {
         }
     }
 
+    /// Whether every province this allows, `other` allows too.
+    pub fn is_within(&self, other: &Jurisdiction) -> bool {
+        match (self, other) {
+            (_, Jurisdiction::National) => true,
+            (Jurisdiction::National, Jurisdiction::Provinces(_)) => false,
+            (Jurisdiction::Provinces(a), Jurisdiction::Provinces(b)) => a.is_subset(b),
+        }
+    }
+
     /// The province codes, or `["*"]` for national.
     pub fn codes(&self) -> Vec<String> {
         match self {
@@ -248,6 +257,21 @@ impl Principal {
             .unwrap_or_else(|| Jurisdiction::Provinces(BTreeSet::new()))
     }
 
+    /// Whether the agency's access now still gives everything this principal
+    /// was given: every scope, every province of every dataset, and no new
+    /// purpose requirement. Any narrowing (a revoked or shrunk grant, a
+    /// suspension) makes it `false`, so that a long-lived connection ends.
+    pub fn within(&self, access: &crate::access::Access) -> bool {
+        let none = Jurisdiction::Provinces(BTreeSet::new());
+        access.status == entities::access::AgencyStatus::Active
+            && self.scopes.is_subset(access.scopes)
+            && self
+                .jurisdictions
+                .iter()
+                .all(|(dataset, j)| j.is_within(access.jurisdictions.get(dataset).unwrap_or(&none)))
+            && access.purpose_required.is_subset(&self.purpose_required)
+    }
+
     /// A principal for `claims` given the agency's access now.
     pub fn narrowed(claims: TokenClaims, access: &crate::access::Access) -> Principal {
         let jurisdictions = access
@@ -293,6 +317,8 @@ mod tests {
             lam_dong.intersect(&Jurisdiction::parse("01").unwrap()),
             Jurisdiction::Provinces(BTreeSet::new())
         );
+        assert!(lam_dong.is_within(&national) && !national.is_within(&lam_dong));
+        assert!(!lam_dong.is_within(&Jurisdiction::parse("01").unwrap()));
         assert!(Jurisdiction::parse("99").is_err());
         assert!(Jurisdiction::parse("").is_err());
     }

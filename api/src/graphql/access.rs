@@ -62,8 +62,8 @@ mirror_enum!(
     }
 );
 
-fn cache<'a>(ctx: &Context<'a>) -> &'a Arc<AccessCache> {
-    ctx.data_unchecked::<Arc<AccessCache>>()
+fn cache<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<AccessCache>> {
+    Ok(&super::operation(ctx)?.services.cache)
 }
 
 /// The caller's jurisdiction over one dataset.
@@ -329,9 +329,9 @@ pub struct AccessQuery;
 #[Object]
 impl AccessQuery {
     /// The calling agency, its scopes and jurisdiction.
-    async fn me(&self, ctx: &Context<'_>) -> Me {
-        let p = principal(ctx);
-        Me {
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Me> {
+        let p = principal(ctx)?;
+        Ok(Me {
             agency: p.agency.clone(),
             scopes: p.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
             jurisdictions: p
@@ -344,14 +344,14 @@ impl AccessQuery {
                 .collect(),
             expires_at: p.expires_at,
             token_id: p.token_id.clone(),
-        }
+        })
     }
 
     /// Every registered agency, by code.
     async fn agencies(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Agency>> {
         let rows = agency::Entity::find()
             .order_by_asc(agency::Column::Code)
-            .all(db(ctx))
+            .all(db(ctx)?)
             .await
             .gql()?;
         Ok(rows.into_iter().map(Agency).collect())
@@ -364,7 +364,7 @@ impl AccessQuery {
         code: String,
     ) -> async_graphql::Result<Option<Agency>> {
         Ok(agency::Entity::find_by_id(code)
-            .one(db(ctx))
+            .one(db(ctx)?)
             .await
             .gql()?
             .map(Agency))
@@ -377,7 +377,7 @@ impl AccessQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Only grants in force now.")] active_only: Option<bool>,
     ) -> async_graphql::Result<Vec<Grant>> {
-        let p = principal(ctx);
+        let p = principal(ctx)?;
         let mut query = access_grant::Entity::find();
         if !p.has(Scope::HubAdmin) {
             query = query.filter(
@@ -388,7 +388,7 @@ impl AccessQuery {
         }
         let rows = query
             .order_by_desc(access_grant::Column::GrantedAt)
-            .all(db(ctx))
+            .all(db(ctx)?)
             .await
             .gql()?;
         let now = Utc::now();
@@ -405,9 +405,9 @@ impl AccessQuery {
         ctx: &Context<'_>,
         status: Option<RequestStatus>,
     ) -> async_graphql::Result<Vec<AccessRequest>> {
-        let p = principal(ctx);
+        let p = principal(ctx)?;
         let me = agency::Entity::find_by_id(p.agency.clone())
-            .one(db(ctx))
+            .one(db(ctx)?)
             .await
             .gql()?;
         let owned = me.as_ref().map(rules::owned).unwrap_or_default();
@@ -423,7 +423,7 @@ impl AccessQuery {
         }
         let rows = query
             .order_by_desc(access_request::Column::RequestedAt)
-            .all(db(ctx))
+            .all(db(ctx)?)
             .await
             .gql()?;
         Ok(rows.into_iter().map(AccessRequest).collect())
@@ -560,7 +560,7 @@ impl AccessMutation {
         input: RegisterAgencyInput,
     ) -> async_graphql::Result<Option<RegisterAgencyPayload>> {
         let (row, client_secret) = service::register_agency(
-            db(ctx),
+            db(ctx)?,
             NewAgency {
                 code: input.code,
                 name: input.name,
@@ -586,7 +586,7 @@ impl AccessMutation {
         code: String,
         status: AgencyStatus,
     ) -> async_graphql::Result<Option<Agency>> {
-        let row = service::set_agency_status(db(ctx), cache(ctx), &code, status.into())
+        let row = service::set_agency_status(db(ctx)?, cache(ctx)?, &code, status.into())
             .await
             .gql()?;
         Ok(Some(Agency(row)))
@@ -599,7 +599,7 @@ impl AccessMutation {
         ctx: &Context<'_>,
         code: String,
     ) -> async_graphql::Result<Option<RotateClientSecretPayload>> {
-        let (row, client_secret) = service::rotate_client_secret(db(ctx), &code).await.gql()?;
+        let (row, client_secret) = service::rotate_client_secret(db(ctx)?, &code).await.gql()?;
         Ok(Some(RotateClientSecretPayload {
             agency: Agency(row),
             client_secret,
@@ -614,9 +614,9 @@ impl AccessMutation {
         input: GrantAccessInput,
     ) -> async_graphql::Result<Option<GrantPayload>> {
         let grant = service::grant_access(
-            db(ctx),
-            cache(ctx),
-            &principal(ctx).agency,
+            db(ctx)?,
+            cache(ctx)?,
+            &principal(ctx)?.agency,
             NewGrant {
                 dataset: input.dataset.into(),
                 grantee: input.grantee,
@@ -645,7 +645,7 @@ impl AccessMutation {
         reason: String,
     ) -> async_graphql::Result<Option<GrantPayload>> {
         let grant =
-            service::revoke_access(db(ctx), cache(ctx), &principal(ctx).agency, &id, &reason)
+            service::revoke_access(db(ctx)?, cache(ctx)?, &principal(ctx)?.agency, &id, &reason)
                 .await
                 .gql()?;
         Ok(Some(GrantPayload {
@@ -660,8 +660,8 @@ impl AccessMutation {
         input: RequestAccessInput,
     ) -> async_graphql::Result<Option<RequestAccessPayload>> {
         let request = service::request_access(
-            db(ctx),
-            &principal(ctx).agency,
+            db(ctx)?,
+            &principal(ctx)?.agency,
             NewRequest {
                 dataset: input.dataset.into(),
                 scopes: input.scopes,
@@ -685,9 +685,9 @@ impl AccessMutation {
         input: DecideAccessRequestInput,
     ) -> async_graphql::Result<Option<DecideAccessRequestPayload>> {
         let (request, grant) = service::decide_request(
-            db(ctx),
-            cache(ctx),
-            &principal(ctx).agency,
+            db(ctx)?,
+            cache(ctx)?,
+            &principal(ctx)?.agency,
             &input.id,
             input.approve,
             &input.reason,
@@ -708,17 +708,12 @@ impl AccessMutation {
         ctx: &Context<'_>,
         jti: Option<String>,
     ) -> async_graphql::Result<Option<RevokeTokenPayload>> {
-        let p = principal(ctx);
+        let p = principal(ctx)?;
         let jti = jti.unwrap_or_else(|| p.token_id.clone());
-        let settings = ctx.data_unchecked::<RevocationRetention>();
-        let keep_until = Utc::now() + settings.0;
-        service::revoke_token(db(ctx), cache(ctx), &p.agency, &jti, keep_until)
+        let keep_until = Utc::now() + super::operation(ctx)?.services.revocation_retention;
+        service::revoke_token(db(ctx)?, cache(ctx)?, &p.agency, &jti, keep_until)
             .await
             .gql()?;
         Ok(Some(RevokeTokenPayload { token_id: jti }))
     }
 }
-
-/// How long revoked token ids are kept (longer than any token lives).
-#[derive(Clone, Copy)]
-pub struct RevocationRetention(pub chrono::Duration);

@@ -1,11 +1,11 @@
 //! Public reference data: provinces, communes and the former units they
 //! replaced. Any authenticated agency may read it; it is served from memory.
 
-use super::page::{Conn, PageRequest, connection, encode};
+use super::page::{Conn, connection};
 use crate::error::Gql;
 use crate::ids;
 use crate::refdata::{self, reference};
-use async_graphql::{Enum, Object};
+use async_graphql::{Context, Enum, Object};
 
 /// The kind of a province-level unit.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -60,10 +60,12 @@ impl Province {
     #[graphql(complexity = "first.unwrap_or(50).max(0) as usize * child_complexity + 1")]
     async fn communes(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "Page size, 50 by default, at most 500.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last commune of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<Conn<Commune>>> {
-        let page = PageRequest::new(first, after.as_deref(), "commune", 1).gql()?;
+        let listing = super::listing(ctx, "commune", 1, &self.0.code)?;
+        let page = listing.page(first, after.as_deref()).gql()?;
         let codes = reference()
             .communes_by_province
             .get(self.0.code)
@@ -81,12 +83,13 @@ impl Province {
         Ok(Some(connection(
             rows,
             &page,
-            |code| encode("commune", &[code]),
+            |code| listing.cursor(&[code]),
             |code| Commune(reference().commune(code).expect("indexed")),
         )))
     }
 
     /// The provinces in force before 1 July 2025 that were merged into this one.
+    #[graphql(complexity = "super::LIST * child_complexity + 1")]
     async fn former_provinces(&self) -> Vec<FormerProvince> {
         let data = reference();
         data.legacy_provinces_by_new
@@ -138,6 +141,7 @@ impl Commune {
     }
 
     /// The communes in force before 1 July 2025 that became (part of) this one.
+    #[graphql(complexity = "super::LIST * child_complexity + 1")]
     async fn former_communes(&self) -> Vec<FormerCommune> {
         reference()
             .legacy_communes_by_new
@@ -213,6 +217,7 @@ pub struct AdminQuery;
 #[Object]
 impl AdminQuery {
     /// The 34 provinces and centrally-run cities, in code order.
+    #[graphql(complexity = "super::LIST * child_complexity + 1")]
     async fn provinces(&self) -> Vec<Province> {
         reference().provinces.values().map(Province).collect()
     }

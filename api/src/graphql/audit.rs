@@ -3,7 +3,7 @@
 //! for the population owner acting for a citizen.
 
 use super::access::Dataset;
-use super::page::{Conn, PageRequest, connection, encode};
+use super::page::{Conn, PageRequest, connection};
 use super::{db, principal};
 use crate::access as rules;
 use crate::auth::Scope;
@@ -86,7 +86,7 @@ impl AccessLogEntry {
 }
 
 /// Which log rows to list; the filters combine with AND.
-#[derive(InputObject, Default)]
+#[derive(InputObject, Default, Debug)]
 pub struct AccessLogFilter {
     /// One of your datasets (all of them by default).
     pub dataset: Option<Dataset>,
@@ -220,8 +220,9 @@ impl AuditQuery {
         #[graphql(desc = "Cursor of the last row of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<Conn<AccessLogEntry>>> {
         let filter = filter.unwrap_or_default();
-        let page = PageRequest::new(first, after.as_deref(), "access-log", 1).gql()?;
-        let owned = owned_datasets(db(ctx), &principal(ctx).agency)
+        let listing = super::listing(ctx, "access-log", 1, &filter)?;
+        let page = listing.page(first, after.as_deref()).gql()?;
+        let owned = owned_datasets(db(ctx)?, &principal(ctx)?.agency)
             .await
             .gql()?;
         let datasets: Vec<acc::Dataset> = match filter.dataset.map(acc::Dataset::from) {
@@ -266,11 +267,11 @@ impl AuditQuery {
         if let Some(purpose) = &filter.purpose {
             query = query.filter(access_log::Column::Purpose.eq(purpose.as_str()));
         }
-        let rows = page_of_log(db(ctx), query, &page).await.gql()?;
+        let rows = page_of_log(db(ctx)?, query, &page).await.gql()?;
         Ok(Some(connection(
             rows,
             &page,
-            |row| encode("access-log", &[&row.seq.to_string()]),
+            |row| listing.cursor(&[&row.seq.to_string()]),
             AccessLogEntry,
         )))
     }
@@ -290,8 +291,9 @@ impl AuditQuery {
         #[graphql(desc = "Cursor of the last row of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<Conn<SubjectAccess>>> {
         ids::parse_personal_id(&personal_id).gql()?;
-        let page = PageRequest::new(first, after.as_deref(), "subject-log", 1).gql()?;
-        let owned = owned_datasets(db(ctx), &principal(ctx).agency)
+        let listing = super::listing(ctx, "subject-log", 1, &personal_id)?;
+        let page = listing.page(first, after.as_deref()).gql()?;
+        let owned = owned_datasets(db(ctx)?, &principal(ctx)?.agency)
             .await
             .gql()?;
         if !owned.contains(&acc::Dataset::Population) {
@@ -301,13 +303,13 @@ impl AuditQuery {
             .into_graphql());
         }
         let query = access_log::Entity::find().filter(naming(&personal_id));
-        let rows = page_of_log(db(ctx), query, &page).await.gql()?;
+        let rows = page_of_log(db(ctx)?, query, &page).await.gql()?;
         let mut codes: Vec<&str> = rows.iter().map(|r| r.agency.as_str()).collect();
         codes.sort_unstable();
         codes.dedup();
         let names: HashMap<String, String> = agency::Entity::find()
             .filter(agency::Column::Code.is_in(codes))
-            .all(db(ctx))
+            .all(db(ctx)?)
             .await
             .gql()?
             .into_iter()
@@ -316,7 +318,7 @@ impl AuditQuery {
         Ok(Some(connection(
             rows,
             &page,
-            |row| encode("subject-log", &[&row.seq.to_string()]),
+            |row| listing.cursor(&[&row.seq.to_string()]),
             |row| SubjectAccess {
                 agency_name: names.get(&row.agency).cloned(),
                 row,

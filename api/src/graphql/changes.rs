@@ -5,7 +5,7 @@
 //! and land changes are personal data and are logged like any read.
 
 use super::access::Dataset;
-use super::page::{Conn, PageRequest, connection, encode};
+use super::page::{Conn, Listing, PageRequest, connection};
 use super::{db, principal};
 use crate::audit::writer::AuditWriter;
 use crate::auth::{Jurisdiction, Principal, Scope};
@@ -27,17 +27,21 @@ pub fn read_scope(dataset: acc::Dataset) -> Scope {
     }
 }
 
-/// One change to a register.
-pub struct ChangeEvent(pub change_event::Model);
+/// One change to a register, with its cursor sealed for the listing it
+/// was read in.
+pub struct ChangeEvent {
+    pub change: change_event::Model,
+    cursor: String,
+}
 
 impl crate::audit::Subject for ChangeEvent {
     const TYPE: &'static str = "ChangeEvent";
     fn subjects(&self, _: Scope) -> [Option<&str>; 2] {
         // The business register is public; citizens, households and land
         // rights are personal.
-        match self.0.dataset {
+        match self.change.dataset {
             acc::Dataset::Enterprise => [None, None],
-            _ => [Some(&self.0.key), None],
+            _ => [Some(&self.change.key), None],
         }
     }
 }
@@ -45,45 +49,53 @@ impl crate::audit::Subject for ChangeEvent {
 /// One change to a register.
 #[Object]
 impl ChangeEvent {
-    /// Its number in the feed: resume after it with `after`.
-    async fn cursor(&self) -> String {
-        cursor(&self.0)
+    /// Its place in the feed: resume after it with `after`.
+    async fn cursor(&self) -> &str {
+        &self.cursor
     }
     /// When it was committed.
     async fn at(&self) -> DateTime<Utc> {
-        self.0.at
+        self.change.at
     }
     /// The dataset changed.
     async fn dataset(&self) -> Dataset {
-        self.0.dataset.into()
+        self.change.dataset.into()
     }
     /// `Citizen`, `Household`, `Enterprise`, `LandParcel` or `LandRight`.
     async fn entity(&self) -> &str {
-        &self.0.entity
+        &self.change.entity
     }
     /// The changed row's key: personal id, household number, enterprise
     /// code, parcel id or certificate number. Query it for its new state.
-    #[graphql(guard = "read_scope(self.0.dataset).on(self)")]
+    #[graphql(guard = "read_scope(self.change.dataset).on(self)")]
     async fn key(&self) -> Option<&str> {
-        Some(&self.0.key)
+        Some(&self.change.key)
     }
     /// `CREATED`, `UPDATED`, `MOVED_OUT` (left the province), `DIED` or
     /// `TRANSFERRED`.
     async fn op(&self) -> &str {
-        &self.0.op
+        &self.change.op
     }
     /// The province the change concerns.
     async fn province_code(&self) -> &str {
-        &self.0.province_code
+        &self.change.province_code
     }
     /// The owner that wrote it.
     async fn agency(&self) -> &str {
-        &self.0.agency
+        &self.change.agency
     }
 }
 
-fn cursor(event: &change_event::Model) -> String {
-    encode("change", &[&event.seq.to_string()])
+/// The listing of a dataset's changes, as this caller sees it.
+fn feed_listing(ctx: &Context<'_>, dataset: acc::Dataset) -> async_graphql::Result<Listing> {
+    super::listing(ctx, "change", 1, &dataset)
+}
+
+fn event(listing: &Listing, change: change_event::Model) -> ChangeEvent {
+    ChangeEvent {
+        cursor: listing.cursor(&[&change.seq.to_string()]),
+        change,
+    }
 }
 
 /// The change number a page starts after (0: from the beginning).
@@ -96,24 +108,23 @@ fn seq_after(page: &PageRequest) -> Result<i64, ApiError> {
     }
 }
 
-/// Which changes of `dataset` the caller may see: `None` if none at all.
-fn visible(
-    principal: &Principal,
-    dataset: acc::Dataset,
-) -> Result<Option<sea_orm::Select<change_event::Entity>>, ApiError> {
-    if !principal.has(read_scope(dataset)) {
-        return Err(ApiError::Forbidden {
+/// Whether the caller may see `dataset`'s changes at all.
+fn check_visible(principal: &Principal, dataset: acc::Dataset) -> Result<(), ApiError> {
+    if principal.has(read_scope(dataset)) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
             required_scope: read_scope(dataset),
-        });
+        })
     }
-    let query = change_event::Entity::find().filter(change_event::Column::Dataset.eq(dataset));
-    Ok(match principal.jurisdiction(dataset) {
-        Jurisdiction::National => Some(query),
-        Jurisdiction::Provinces(codes) if codes.is_empty() => None,
-        Jurisdiction::Provinces(codes) => {
-            Some(query.filter(change_event::Column::ProvinceCode.is_in(codes)))
-        }
-    })
+}
+
+/// Whether the caller may see this change (its province is in the
+/// caller's jurisdiction over the dataset).
+fn may_see(principal: &Principal, change: &change_event::Model) -> bool {
+    principal
+        .jurisdiction(change.dataset)
+        .allows(&change.province_code)
 }
 
 async fn fetch(
@@ -123,8 +134,14 @@ async fn fetch(
     after: i64,
     limit: u64,
 ) -> Result<Vec<change_event::Model>, ApiError> {
-    let Some(query) = visible(principal, dataset)? else {
-        return Ok(vec![]);
+    check_visible(principal, dataset)?;
+    let query = change_event::Entity::find().filter(change_event::Column::Dataset.eq(dataset));
+    let query = match principal.jurisdiction(dataset) {
+        Jurisdiction::National => query,
+        Jurisdiction::Provinces(codes) if codes.is_empty() => return Ok(vec![]),
+        Jurisdiction::Provinces(codes) => {
+            query.filter(change_event::Column::ProvinceCode.is_in(codes))
+        }
     };
     Ok(query
         .filter(change_event::Column::Seq.gt(after))
@@ -151,23 +168,20 @@ impl ChangesQuery {
         #[graphql(desc = "Cursor of the last change seen.")] after: Option<String>,
         #[graphql(desc = "Page size, 50 by default, at most 500.")] first: Option<i32>,
     ) -> async_graphql::Result<Option<Conn<ChangeEvent>>> {
-        let page = PageRequest::new(first, after.as_deref(), "change", 1).gql()?;
+        let dataset: acc::Dataset = dataset.into();
+        let listing = feed_listing(ctx, dataset)?;
+        let page = listing.page(first, after.as_deref()).gql()?;
         let after = seq_after(&page).gql()?;
-        let rows = fetch(db(ctx), principal(ctx), dataset.into(), after, page.limit())
+        let rows = fetch(db(ctx)?, principal(ctx)?, dataset, after, page.limit())
             .await
             .gql()?;
-        Ok(Some(connection(rows, &page, cursor, ChangeEvent)))
+        Ok(Some(connection(
+            rows,
+            &page,
+            |c| listing.cursor(&[&c.seq.to_string()]),
+            |c| event(&listing, c),
+        )))
     }
-}
-
-/// What a subscription needs besides the principal.
-#[derive(Clone)]
-pub struct SubscriptionServices {
-    pub db: DatabaseConnection,
-    pub audit: AuditWriter,
-    /// The connection's id, as the request id of its log rows.
-    pub connection_id: String,
-    pub feed: std::sync::Arc<crate::registers::feed::Feed>,
 }
 
 /// Live subscriptions.
@@ -181,42 +195,50 @@ impl SubscriptionRoot {
     /// given: a subscriber that reconnects with its last cursor misses
     /// nothing). Over `graphql-transport-ws` at `/graphql/ws`, the token in
     /// `connection_init`; the connection is closed when the token expires
-    /// or the access behind it is revoked.
+    /// or the access behind it is narrowed (a scope, a province, a new
+    /// purpose requirement, a suspension), and no change is delivered
+    /// beyond what the access gives at the time of delivery.
     async fn changes(
         &self,
         ctx: &Context<'_>,
         dataset: Dataset,
         #[graphql(desc = "Cursor of the last change seen.")] after: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<ChangeEvent>>> {
-        let principal = principal(ctx).clone();
+        let operation = super::operation(ctx)?;
+        let principal = operation.principal.clone();
         let dataset: acc::Dataset = dataset.into();
-        visible(&principal, dataset).gql()?;
+        check_visible(&principal, dataset).gql()?;
+        let listing = feed_listing(ctx, dataset)?;
         let cursor = match after.as_deref() {
-            Some(_) => {
-                seq_after(&PageRequest::new(Some(0), after.as_deref(), "change", 1).gql()?).gql()?
-            }
+            Some(_) => seq_after(&listing.page(Some(0), after.as_deref()).gql()?).gql()?,
             // From now on.
             None => change_event::Entity::find()
                 .select_only()
                 .column(change_event::Column::Seq)
                 .order_by_desc(change_event::Column::Seq)
                 .into_tuple::<i64>()
-                .one(db(ctx))
+                .one(db(ctx)?)
                 .await
                 .gql()?
                 .unwrap_or(0),
         };
-        let services = ctx.data_unchecked::<SubscriptionServices>().clone();
+        let services = operation.services.clone();
         let woken = services.feed.subscribe();
         let feed = Feed {
+            connection_id: operation
+                .connection_id
+                .clone()
+                .unwrap_or_else(|| operation.trail.declared.request_id.clone()),
             services,
             principal,
+            listing,
             dataset,
             cursor,
             pending: VecDeque::new(),
             woken,
         };
-        // An error (the database, the access log) ends the subscription.
+        // An error (the database, the access log, narrowed access) ends the
+        // subscription.
         Ok(futures::stream::unfold(Some(feed), |feed| async move {
             let mut feed = feed?;
             match feed.next().await {
@@ -229,8 +251,11 @@ impl SubscriptionRoot {
 
 /// One subscription's place in the feed.
 struct Feed {
-    services: SubscriptionServices,
+    services: super::Services,
     principal: Principal,
+    listing: Listing,
+    /// The connection's id, as the request id of its log rows.
+    connection_id: String,
     dataset: acc::Dataset,
     cursor: i64,
     pending: VecDeque<change_event::Model>,
@@ -239,30 +264,48 @@ struct Feed {
 
 impl Feed {
     /// The next change: from the batch in hand, or read after the cursor
-    /// (logged before it leaves), or waited for.
+    /// (access checked again and the delivery logged before it leaves), or
+    /// waited for.
     async fn next(&mut self) -> async_graphql::Result<ChangeEvent> {
         loop {
-            if let Some(event) = self.pending.pop_front() {
-                self.cursor = event.seq;
-                return Ok(ChangeEvent(event));
+            if let Some(change) = self.pending.pop_front() {
+                self.cursor = change.seq;
+                return Ok(event(&self.listing, change));
             }
-            let rows = fetch(
-                &self.services.db,
-                &self.principal,
-                self.dataset,
-                self.cursor,
-                100,
-            )
-            .await
-            .gql()?;
-            if rows.is_empty() {
+            crate::session::still_allowed(&self.services.cache, &self.principal)
+                .await
+                .map_err(|(_, reason)| ApiError::NotAllowed(reason))
+                .gql()?;
+            let read = self
+                .services
+                .feed
+                .after(&self.services.db, self.dataset, self.cursor, 100)
+                .await
+                .map_err(ApiError::from)
+                .gql()?;
+            let Some(last) = read.last().map(|c| c.seq) else {
                 let backstop = crate::registers::feed::BACKSTOP;
                 let _ = tokio::time::timeout(backstop, self.woken.changed()).await;
                 continue;
+            };
+            let rows: Vec<_> = read
+                .into_iter()
+                .filter(|c| may_see(&self.principal, c))
+                .collect();
+            if rows.is_empty() {
+                // Nothing of ours in this stretch of the feed: skip it.
+                self.cursor = last;
+                continue;
             }
-            log_delivery(&self.services, &self.principal, self.dataset, &rows)
-                .await
-                .gql()?;
+            log_delivery(
+                &self.services.audit,
+                &self.connection_id,
+                &self.principal,
+                self.dataset,
+                &rows,
+            )
+            .await
+            .gql()?;
             self.pending.extend(rows);
         }
     }
@@ -270,7 +313,8 @@ impl Feed {
 
 /// Records the delivery of personal keys before they leave.
 async fn log_delivery(
-    services: &SubscriptionServices,
+    audit: &AuditWriter,
+    connection_id: &str,
     principal: &Principal,
     dataset: acc::Dataset,
     rows: &[change_event::Model],
@@ -292,10 +336,9 @@ async fn log_delivery(
         fields: "[\"ChangeEvent.key\"]".into(),
         purpose: None,
         case_ref: None,
-        request_id: services.connection_id.clone(),
+        request_id: connection_id.to_owned(),
     };
-    services
-        .audit
+    audit
         .record(vec![entry], vec![])
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))

@@ -10,7 +10,7 @@ use super::land::LandRight;
 use super::loaders::{
     CitizenById, EnterpriseByCode, IndustriesOf, MembersOfEnterprise, MembershipsOf, RightsOfHolder,
 };
-use super::page::{Conn, PageRequest, connection, encode};
+use super::page::{Conn, PageRequest, connection};
 use super::population::{Citizen, load_citizen};
 use super::{db, guard, loader, principal};
 use crate::auth::{Principal, Scope};
@@ -141,9 +141,12 @@ impl Enterprise {
     }
 
     /// Registered industries, the main one first.
-    #[graphql(guard = "Scope::EnterpriseRead")]
+    #[graphql(
+        guard = "Scope::EnterpriseRead",
+        complexity = "super::LIST * child_complexity + 1"
+    )]
     async fn industries(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Industry>>> {
-        let rows = loader(ctx)
+        let rows = loader(ctx)?
             .load_one(IndustriesOf(self.0.code.clone()))
             .await
             .gql()?;
@@ -161,7 +164,7 @@ impl Enterprise {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<String>> {
-        Ok(loader(ctx)
+        Ok(loader(ctx)?
             .load_one(CitizenById(self.0.legal_rep_id.clone()))
             .await
             .gql()?
@@ -178,12 +181,15 @@ impl Enterprise {
     }
 
     /// Members and shareholders, largest share first.
-    #[graphql(guard = "Scope::EnterpriseReadMembers.on(self)")]
+    #[graphql(
+        guard = "Scope::EnterpriseReadMembers.on(self)",
+        complexity = "super::LIST * child_complexity + 1"
+    )]
     async fn members(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<EnterpriseMember>>> {
-        let rows = loader(ctx)
+        let rows = loader(ctx)?
             .load_one(MembersOfEnterprise(self.0.code.clone()))
             .await
             .gql()?;
@@ -196,12 +202,15 @@ impl Enterprise {
     }
 
     /// Enterprises in which this enterprise is a member or shareholder.
-    #[graphql(guard = "Scope::EnterpriseReadMembers.on(self)")]
+    #[graphql(
+        guard = "Scope::EnterpriseReadMembers.on(self)",
+        complexity = "super::LIST * child_complexity + 1"
+    )]
     async fn memberships(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<EnterpriseMember>>> {
-        let rows = loader(ctx)
+        let rows = loader(ctx)?
             .load_one(MembershipsOf(
                 ent::MemberKind::Enterprise,
                 self.0.code.clone(),
@@ -217,12 +226,15 @@ impl Enterprise {
     }
 
     /// Land-use rights the enterprise holds, by certificate number.
-    #[graphql(guard = "Scope::LandReadHolders.on(self)")]
+    #[graphql(
+        guard = "Scope::LandReadHolders.on(self)",
+        complexity = "super::LIST * child_complexity + 1"
+    )]
     async fn land_rights(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<LandRight>>> {
-        let rows = loader(ctx)
+        let rows = loader(ctx)?
             .load_one(RightsOfHolder(
                 LandHolderKind::Enterprise,
                 self.0.code.clone(),
@@ -320,7 +332,7 @@ async fn load_enterprise(
     ctx: &Context<'_>,
     code: &str,
 ) -> async_graphql::Result<Option<Enterprise>> {
-    Ok(loader(ctx)
+    Ok(loader(ctx)?
         .load_one(EnterpriseByCode(code.to_owned()))
         .await
         .gql()?
@@ -328,7 +340,7 @@ async fn load_enterprise(
 }
 
 /// Which enterprises to list. Every filter is optional; they combine with AND.
-#[derive(InputObject, Default)]
+#[derive(InputObject, Default, Debug)]
 pub struct EnterpriseFilter {
     /// Words of the name, without or with diacritics: `minh anh` finds
     /// `Công ty TNHH Minh Anh`.
@@ -441,14 +453,16 @@ impl EnterpriseQuery {
             String,
         >,
     ) -> async_graphql::Result<Option<Conn<Enterprise>>> {
-        let page = PageRequest::new(first, after.as_deref(), "enterprise", 1).gql()?;
-        let rows = list_enterprises(db(ctx), principal(ctx), &filter.unwrap_or_default(), &page)
+        let filter = filter.unwrap_or_default();
+        let listing = super::listing(ctx, "enterprise", 1, &filter)?;
+        let page = listing.page(first, after.as_deref()).gql()?;
+        let rows = list_enterprises(db(ctx)?, principal(ctx)?, &filter, &page)
             .await
             .gql()?;
         Ok(Some(connection(
             rows,
             &page,
-            |e| encode("enterprise", &[&e.code]),
+            |e| listing.cursor(&[&e.code]),
             Enterprise,
         )))
     }
@@ -527,7 +541,7 @@ async fn fresh_enterprise(
     code: &str,
 ) -> async_graphql::Result<Option<Enterprise>> {
     Ok(enterprise::Entity::find_by_id(code.to_owned())
-        .one(db(ctx))
+        .one(db(ctx)?)
         .await
         .gql()?
         .map(Enterprise))
@@ -560,8 +574,8 @@ impl EnterpriseMutation {
             industries: input.industries,
         };
         let code = crate::registers::enterprise::register_enterprise(
-            db(ctx),
-            &principal(ctx).agency,
+            db(ctx)?,
+            &principal(ctx)?.agency,
             new,
             super::idempotency(ctx).as_ref(),
         )
@@ -586,8 +600,8 @@ impl EnterpriseMutation {
         input: ChangeEnterpriseStatusInput,
     ) -> async_graphql::Result<Option<ChangeEnterpriseStatusPayload>> {
         let code = crate::registers::enterprise::change_status(
-            db(ctx),
-            &principal(ctx).agency,
+            db(ctx)?,
+            &principal(ctx)?.agency,
             &input.code,
             input.status.into(),
             input.expected_version,
@@ -609,8 +623,8 @@ impl EnterpriseMutation {
         input: ChangeLegalRepresentativeInput,
     ) -> async_graphql::Result<Option<ChangeLegalRepresentativePayload>> {
         let code = crate::registers::enterprise::change_legal_representative(
-            db(ctx),
-            &principal(ctx).agency,
+            db(ctx)?,
+            &principal(ctx)?.agency,
             &input.code,
             &input.personal_id,
             input.expected_version,

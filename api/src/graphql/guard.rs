@@ -5,7 +5,6 @@
 //! reaches the field is covered. A missing scope resolves the field to
 //! `null` with `FORBIDDEN` and `extensions.requiredScope`.
 
-use crate::audit::Trail;
 use crate::auth::{Jurisdiction, Principal, Scope};
 use crate::error::ApiError;
 use crate::ids;
@@ -13,17 +12,17 @@ use crate::refdata::reference;
 use async_graphql::{Context, Guard};
 use entities::access::Dataset;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
-use std::sync::Arc;
 
 impl Guard for Scope {
     /// The principal must hold the scope, and declare a purpose where its
     /// grant asks for one. Served and refused fields are counted per
     /// dataset for the sharing statistics.
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        let Some(principal) = ctx.data_opt::<Principal>() else {
+        let Some(operation) = ctx.data_opt::<super::Operation>() else {
             return Err(ApiError::Unauthenticated.into_graphql());
         };
-        let trail = ctx.data_opt::<Arc<Trail>>();
+        let principal = &operation.principal;
+        let trail = Some(&operation.trail);
         let dataset = crate::access::dataset_of(*self);
         let refusal = if !principal.has(*self) {
             Some(ApiError::Forbidden {

@@ -7,7 +7,7 @@
 use super::admin::Commune;
 use super::enterprise::Enterprise;
 use super::loaders::{EnterpriseByCode, ParcelById, RightsOnParcel};
-use super::page::{Conn, PageRequest, connection, encode};
+use super::page::{Conn, PageRequest, connection};
 use super::population::{Citizen, load_citizen};
 use super::{db, guard, loader, principal};
 use crate::auth::{Principal, Scope};
@@ -114,9 +114,12 @@ impl LandParcel {
     }
 
     /// Certificates issued on the parcel (active and past), by number.
-    #[graphql(guard = "Scope::LandRead")]
+    #[graphql(
+        guard = "Scope::LandRead",
+        complexity = "super::LIST * child_complexity + 1"
+    )]
     async fn rights(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<LandRight>>> {
-        let rows = loader(ctx)
+        let rows = loader(ctx)?
             .load_one(RightsOnParcel(self.0.id.clone()))
             .await
             .gql()?;
@@ -161,7 +164,7 @@ impl LandRight {
     /// The parcel the certificate is for.
     #[graphql(guard = "Scope::LandRead.on(self)")]
     async fn parcel(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<LandParcel>> {
-        Ok(loader(ctx)
+        Ok(loader(ctx)?
             .load_one(ParcelById(self.0.parcel_id.clone()))
             .await
             .gql()?
@@ -217,7 +220,7 @@ impl LandRight {
             land::HolderKind::Citizen => load_citizen(ctx, Some(&self.0.holder_id))
                 .await?
                 .map(LandHolder::Citizen),
-            land::HolderKind::Enterprise => loader(ctx)
+            land::HolderKind::Enterprise => loader(ctx)?
                 .load_one(EnterpriseByCode(self.0.holder_id.clone()))
                 .await
                 .gql()?
@@ -227,7 +230,7 @@ impl LandRight {
 }
 
 /// Which parcels to list. Every filter is optional; they combine with AND.
-#[derive(InputObject, Default)]
+#[derive(InputObject, Default, Debug)]
 pub struct LandParcelFilter {
     /// Province (two-digit code); must be in your jurisdiction.
     pub province_code: Option<String>,
@@ -310,7 +313,7 @@ impl LandQuery {
         id: String,
     ) -> async_graphql::Result<Option<LandParcel>> {
         ids::parse_parcel_id(&id).gql()?;
-        Ok(loader(ctx)
+        Ok(loader(ctx)?
             .load_one(ParcelById(id))
             .await
             .gql()?
@@ -329,14 +332,16 @@ impl LandQuery {
         #[graphql(desc = "Page size, 50 by default, at most 500.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last parcel of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<Conn<LandParcel>>> {
-        let page = PageRequest::new(first, after.as_deref(), "land-parcel", 1).gql()?;
-        let rows = list_parcels(db(ctx), principal(ctx), &filter.unwrap_or_default(), &page)
+        let filter = filter.unwrap_or_default();
+        let listing = super::listing(ctx, "land-parcel", 1, &filter)?;
+        let page = listing.page(first, after.as_deref()).gql()?;
+        let rows = list_parcels(db(ctx)?, principal(ctx)?, &filter, &page)
             .await
             .gql()?;
         Ok(Some(connection(
             rows,
             &page,
-            |p| encode("land-parcel", &[&p.id]),
+            |p| listing.cursor(&[&p.id]),
             LandParcel,
         )))
     }
@@ -350,7 +355,7 @@ impl LandQuery {
     ) -> async_graphql::Result<Option<LandRight>> {
         ids::parse_certificate_number(&certificate_number).gql()?;
         Ok(land_right::Entity::find_by_id(certificate_number)
-            .one(db(ctx))
+            .one(db(ctx)?)
             .await
             .gql()?
             .map(LandRight))
@@ -426,7 +431,7 @@ pub struct TransferLandRightPayload {
 
 async fn fresh_right(ctx: &Context<'_>, number: &str) -> async_graphql::Result<Option<LandRight>> {
     Ok(land_right::Entity::find_by_id(number.to_owned())
-        .one(db(ctx))
+        .one(db(ctx)?)
         .await
         .gql()?
         .map(LandRight))
@@ -463,8 +468,8 @@ impl LandMutation {
             address_line: input.address_line,
         };
         let id = crate::registers::land::register_parcel(
-            db(ctx),
-            &principal(ctx).agency,
+            db(ctx)?,
+            &principal(ctx)?.agency,
             new,
             super::idempotency(ctx).as_ref(),
         )
@@ -473,7 +478,7 @@ impl LandMutation {
         super::feed_grew(ctx);
         Ok(Some(RegisterLandParcelPayload {
             land_parcel: land_parcel::Entity::find_by_id(id)
-                .one(db(ctx))
+                .one(db(ctx)?)
                 .await
                 .gql()?
                 .map(LandParcel),
@@ -488,8 +493,8 @@ impl LandMutation {
         input: IssueLandRightInput,
     ) -> async_graphql::Result<Option<IssueLandRightPayload>> {
         let number = crate::registers::land::issue_right(
-            db(ctx),
-            &principal(ctx).agency,
+            db(ctx)?,
+            &principal(ctx)?.agency,
             &input.parcel_id,
             input.holder_kind.into(),
             &input.holder_id,
@@ -519,8 +524,8 @@ impl LandMutation {
         input: TransferLandRightInput,
     ) -> async_graphql::Result<Option<TransferLandRightPayload>> {
         let number = crate::registers::land::transfer_right(
-            db(ctx),
-            &principal(ctx).agency,
+            db(ctx)?,
+            &principal(ctx)?.agency,
             &input.certificate_number,
             input.to_holder_kind.into(),
             &input.to_holder_id,

@@ -54,6 +54,13 @@ use async_graphql::{Context, MergedObject, Schema};
 use loaders::Loaders;
 use sea_orm::DatabaseConnection;
 
+/// What a plain list (a household's members, a holder's rights) counts
+/// for in a query's complexity: its child's complexity times this, so
+/// that nesting lists multiplies (six levels of `members` under a page of
+/// 500 citizens is refused before it runs, not after it has filled the
+/// memory). Pages count `first` instead.
+pub const LIST: usize = 10;
+
 /// The query root: every dataset's queries, merged.
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -106,8 +113,8 @@ pub fn sdl() -> String {
     build_schema().sdl()
 }
 
-/// What resolvers need besides the principal: the database, the access
-/// cache, and settings.
+/// What resolvers need besides the caller: the database, the access
+/// cache, settings and keys. One per node, shared by every operation.
 #[derive(Clone)]
 pub struct Services {
     pub db: DatabaseConnection,
@@ -115,19 +122,37 @@ pub struct Services {
     pub revocation_retention: chrono::Duration,
     pub feed: std::sync::Arc<crate::registers::feed::Feed>,
     pub limits: crate::limits::Limits,
+    pub cursors: page::CursorKey,
+    pub verifications: std::sync::Arc<crate::limits::VerifyLimits>,
+    pub audit: crate::audit::writer::AuditWriter,
 }
 
-/// The name of a document's operation when it has exactly one.
-fn single_operation_name(
-    document: &async_graphql::parser::types::ExecutableDocument,
-) -> Option<&str> {
-    let mut operations = document.operations.iter();
-    match (operations.next(), operations.next()) {
-        (Some((name, _)), None) => name.map(|n| n.as_str()),
-        _ => None,
-    }
+/// Everything one operation's resolvers read, built by the session for
+/// every operation on every transport (so no field can find its data
+/// missing): the caller, its trail, a loader of its own and the node's
+/// services. Read it with [`operation`] (or the accessors below), which
+/// answer `INTERNAL` instead of panicking if it is absent.
+pub struct Operation {
+    pub principal: Principal,
+    pub trail: std::sync::Arc<crate::audit::Trail>,
+    pub loader: DataLoader<Loaders>,
+    pub services: Services,
+    /// For a subscription: its connection, to log deliveries under.
+    pub connection_id: Option<String>,
 }
 
+/// The operation's data, or `INTERNAL` when the operation was not built by
+/// the session.
+pub(crate) fn operation<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Operation> {
+    ctx.data_opt::<Operation>().ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!("an operation ran without its session data"))
+            .into_graphql()
+    })
+}
+
+/// Executes one operation that the session admitted; `None` when it ran
+/// past `deadline` (and was dropped there).
+///
 /// Executes one authenticated request.
 ///
 /// The request gets its own data loader, whose batches run on this same
@@ -143,31 +168,8 @@ pub async fn execute(
     principal: Principal,
     services: &Services,
     trail: std::sync::Arc<crate::audit::Trail>,
-) -> async_graphql::Response {
-    let mut request = request;
-    let named = request.operation_name.clone();
-    // Parsed here, not in an extension (which would slow every field):
-    // the document limits, and the operation's name for the log.
-    let document = match request.parsed_query() {
-        Ok(document) => document,
-        Err(error) => {
-            let mut response = async_graphql::Response::from_errors(vec![error]);
-            crate::error::finish(&mut response);
-            return response;
-        }
-    };
-    if let Err(message) = crate::limits::check_document(document, &services.limits) {
-        let mut response = async_graphql::Response::from_errors(vec![
-            ApiError::BadUserInput(message)
-                .into_graphql()
-                .into_server_error(Default::default()),
-        ]);
-        response.errors[0].locations.clear();
-        return response;
-    }
-    if let Some(name) = named.as_deref().or_else(|| single_operation_name(document)) {
-        trail.set_operation(name);
-    }
+    deadline: std::time::Instant,
+) -> Option<async_graphql::Response> {
     let db = services.db.clone();
     use futures::StreamExt;
     use futures::future::BoxFuture;
@@ -200,14 +202,13 @@ pub async fn execute(
     })
     .delay(std::time::Duration::ZERO)
     .max_batch_size(1000);
-    let request = request
-        .data(principal)
-        .data(trail)
-        .data(loader)
-        .data(db)
-        .data(services.cache.clone())
-        .data(access::RevocationRetention(services.revocation_retention))
-        .data(services.feed.clone());
+    let request = request.data(Operation {
+        principal,
+        trail,
+        loader,
+        services: services.clone(),
+        connection_id: None,
+    });
     let execution = schema.execute(request);
     let execution = async move {
         let mut response = execution.await;
@@ -219,6 +220,11 @@ pub async fn execute(
     let woken = Arc::new(AtomicBool::new(true));
     std::future::poll_fn(|cx| {
         loop {
+            // A request past its time is dropped here, between two steps,
+            // even when its futures never leave the CPU to a timer.
+            if std::time::Instant::now() >= deadline {
+                return Poll::Ready(None);
+            }
             if woken.swap(false, Ordering::SeqCst) {
                 let waker = Waker::from(Arc::new(Flagged {
                     woken: woken.clone(),
@@ -228,7 +234,7 @@ pub async fn execute(
                     .as_mut()
                     .poll(&mut std::task::Context::from_waker(&waker))
                 {
-                    return Poll::Ready(response);
+                    return Poll::Ready(Some(response));
                 }
                 continue;
             }
@@ -246,25 +252,58 @@ pub async fn execute(
     .await
 }
 
-pub(crate) fn principal<'a>(ctx: &Context<'a>) -> &'a Principal {
-    ctx.data_unchecked::<Principal>()
+pub(crate) fn principal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Principal> {
+    Ok(&operation(ctx)?.principal)
 }
 
-pub(crate) fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<Loaders> {
-    ctx.data_unchecked::<DataLoader<Loaders>>()
+pub(crate) fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DataLoader<Loaders>> {
+    Ok(&operation(ctx)?.loader)
 }
 
-pub(crate) fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
-    ctx.data_unchecked::<DatabaseConnection>()
+pub(crate) fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
+    Ok(&operation(ctx)?.services.db)
+}
+
+/// The listing `kind` as this caller asks for it under `filter`: its
+/// cursors open only for the same listing, filter and agency.
+pub(crate) fn listing(
+    ctx: &Context<'_>,
+    kind: &'static str,
+    parts: usize,
+    filter: &impl std::fmt::Debug,
+) -> async_graphql::Result<page::Listing> {
+    let operation = operation(ctx)?;
+    Ok(page::Listing::new(
+        &operation.services.cursors,
+        &operation.principal,
+        kind,
+        parts,
+        filter,
+    ))
+}
+
+/// Records that the operation disclosed that these subjects exist (a
+/// lookup or a listing returned them), whatever fields it then selects.
+pub(crate) fn found<'s>(
+    ctx: &Context<'_>,
+    dataset: entities::access::Dataset,
+    scope: crate::auth::Scope,
+    subjects: impl IntoIterator<Item = &'s str>,
+) -> async_graphql::Result<()> {
+    operation(ctx)?
+        .trail
+        .disclosed(dataset, scope, "Query", &ctx.item.node.name.node, subjects);
+    Ok(())
 }
 
 /// The mutation field's idempotency key, when the request has one: the
 /// caller's key, per mutation field of the request.
 pub(crate) fn idempotency(ctx: &Context<'_>) -> Option<crate::registers::Idempotency> {
-    let trail = ctx.data_opt::<std::sync::Arc<crate::audit::Trail>>()?;
+    let operation = ctx.data_opt::<Operation>()?;
+    let trail = &operation.trail;
     let key = trail.declared.idempotency_key.as_ref()?;
     Some(crate::registers::Idempotency {
-        agency: principal(ctx).agency.clone(),
+        agency: operation.principal.agency.clone(),
         key: format!("{key}/{}", ctx.item.node.response_key().node),
         request_hash: trail.declared.request_hash.clone(),
         operation: ctx.item.node.name.node.to_string(),
@@ -273,8 +312,8 @@ pub(crate) fn idempotency(ctx: &Context<'_>) -> Option<crate::registers::Idempot
 
 /// Wakes this node's subscribers after a write.
 pub(crate) fn feed_grew(ctx: &Context<'_>) {
-    if let Some(feed) = ctx.data_opt::<std::sync::Arc<crate::registers::feed::Feed>>() {
-        feed.notify();
+    if let Some(operation) = ctx.data_opt::<Operation>() {
+        operation.services.feed.notify();
     }
 }
 
@@ -287,7 +326,7 @@ pub(crate) fn wrote<'s>(
     subjects: impl IntoIterator<Item = &'s str>,
 ) {
     feed_grew(ctx);
-    if let Some(trail) = ctx.data_opt::<std::sync::Arc<crate::audit::Trail>>() {
+    if let Some(Operation { trail, .. }) = ctx.data_opt::<Operation>() {
         trail.disclosed(
             dataset,
             scope,

@@ -1,20 +1,55 @@
-//! Relay connections with keyset cursors.
+//! Relay connections with keyset cursors that are opaque to clients.
 //!
-//! A cursor is the sort key of the last row seen, tagged with the listing it
-//! belongs to and base64url-encoded; the next page is `key > cursor`, so its
-//! cost does not grow with how far the caller has paged. `first` defaults to
-//! 50 and may not exceed 500.
+//! A cursor is the sort key of the last row seen, sealed with an AEAD
+//! (XChaCha20-Poly1305) under a key derived from the hub's signing key
+//! (every node of one hub opens every other node's cursors). The sealed
+//! data is bound to the [`Listing`]: its kind, the caller's agency and the
+//! filter it was made under, so a cursor discloses nothing (no names, no
+//! ids), cannot be forged or edited, and is refused by another listing,
+//! another filter or another agency. The next page is `key > cursor`, so
+//! its cost does not grow with how far the caller has paged. `first`
+//! defaults to 50 and may not exceed 500.
 
+use crate::auth::Principal;
 use crate::error::ApiError;
 use async_graphql::OutputType;
 use async_graphql::connection::{Connection, CursorType, Edge};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 pub const DEFAULT_PAGE_SIZE: u64 = 50;
 pub const MAX_PAGE_SIZE: u64 = 500;
 
-/// An opaque cursor string, already encoded.
+/// Bytes of the random nonce that opens a sealed cursor.
+const NONCE: usize = 24;
+
+/// The key that seals and opens cursors.
+#[derive(Clone)]
+pub struct CursorKey(Arc<XChaCha20Poly1305>);
+
+impl CursorKey {
+    /// A cursor key derived from secret key material (the signing key).
+    pub fn derive(secret: &[u8]) -> CursorKey {
+        let mut hasher = Sha256::new();
+        hasher.update(b"lienthong cursor key v1\0");
+        hasher.update(secret);
+        let key = hasher.finalize();
+        CursorKey(Arc::new(XChaCha20Poly1305::new(&key)))
+    }
+}
+
+impl std::fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorKey(..)")
+    }
+}
+
+/// An opaque cursor string, already sealed.
 pub struct Cursor(String);
 
 impl CursorType for Cursor {
@@ -32,23 +67,37 @@ impl CursorType for Cursor {
 /// A connection of `N` nodes with opaque cursors.
 pub type Conn<N> = Connection<Cursor, N>;
 
-/// A validated page request: how many rows, and after which key.
-#[derive(Debug, Clone)]
-pub struct PageRequest {
-    pub first: u64,
-    /// The sort key after which the page starts.
-    pub after: Option<Vec<String>>,
+/// One listing as one caller asked for it: the cursors it hands out open
+/// only for the same listing, filter and agency.
+pub struct Listing {
+    kind: &'static str,
+    parts: usize,
+    /// What the sealed key is bound to (the AEAD's associated data).
+    binding: Vec<u8>,
+    key: CursorKey,
 }
 
-impl PageRequest {
-    /// Checks `first` and decodes `after` for the listing `kind` whose keys
-    /// have `parts` components.
+impl Listing {
+    /// The listing `kind` (sort keys of `parts` components) for `principal`
+    /// under `filter` (any value whose `Debug` form names the filter).
     pub fn new(
-        first: Option<i32>,
-        after: Option<&str>,
-        kind: &str,
+        key: &CursorKey,
+        principal: &Principal,
+        kind: &'static str,
         parts: usize,
-    ) -> Result<PageRequest, ApiError> {
+        filter: &impl std::fmt::Debug,
+    ) -> Listing {
+        let binding = format!("v1\0{kind}\0{}\0{filter:?}", principal.agency).into_bytes();
+        Listing {
+            kind,
+            parts,
+            binding,
+            key: key.clone(),
+        }
+    }
+
+    /// Checks `first` and opens `after`.
+    pub fn page(&self, first: Option<i32>, after: Option<&str>) -> Result<PageRequest, ApiError> {
         let first = match first {
             None => DEFAULT_PAGE_SIZE,
             Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => n as u64,
@@ -58,34 +107,81 @@ impl PageRequest {
                 )));
             }
         };
-        let after = after.map(|c| decode(c, kind, parts)).transpose()?;
+        let after = after.map(|c| self.open(c)).transpose()?;
         Ok(PageRequest { first, after })
     }
 
+    /// Seals the sort key of a row as a cursor of this listing.
+    pub fn cursor(&self, key: &[&str]) -> String {
+        let mut nonce = [0u8; NONCE];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        let plain = serde_json::to_vec(key).expect("strings serialise");
+        let sealed = self
+            .key
+            .0
+            .encrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: &plain,
+                    aad: &self.binding,
+                },
+            )
+            .expect("sealing a short message cannot fail");
+        let mut bytes = Vec::with_capacity(NONCE + sealed.len());
+        bytes.extend_from_slice(&nonce);
+        bytes.extend_from_slice(&sealed);
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    fn open(&self, cursor: &str) -> Result<Vec<String>, ApiError> {
+        let invalid = || {
+            ApiError::BadUserInput(format!(
+                "after: not a cursor of this {} listing (cursors are tied to the listing, its filter and your agency)",
+                self.kind
+            ))
+        };
+        if cursor.len() > 1024 {
+            return Err(invalid());
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
+        if bytes.len() <= NONCE {
+            return Err(invalid());
+        }
+        let (nonce, sealed) = bytes.split_at(NONCE);
+        let nonce = XNonce::from(<[u8; NONCE]>::try_from(nonce).map_err(|_| invalid())?);
+        let plain = self
+            .key
+            .0
+            .decrypt(
+                &nonce,
+                Payload {
+                    msg: sealed,
+                    aad: &self.binding,
+                },
+            )
+            .map_err(|_| invalid())?;
+        let key: Vec<String> = serde_json::from_slice(&plain).map_err(|_| invalid())?;
+        if key.len() != self.parts {
+            return Err(invalid());
+        }
+        Ok(key)
+    }
+}
+
+/// A validated page request: how many rows, and after which key.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub first: u64,
+    /// The sort key after which the page starts.
+    pub after: Option<Vec<String>>,
+}
+
+impl PageRequest {
     /// Rows to fetch: one more than asked, to learn whether there is a next
     /// page.
     pub fn limit(&self) -> u64 {
         self.first + 1
     }
-}
-
-fn decode(cursor: &str, kind: &str, parts: usize) -> Result<Vec<String>, ApiError> {
-    let invalid = || ApiError::BadUserInput(format!("after: not a cursor of this {kind} listing"));
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| invalid())?;
-    let mut key: Vec<String> = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
-    if key.len() != parts + 1 || key[0] != kind {
-        return Err(invalid());
-    }
-    key.remove(0);
-    Ok(key)
-}
-
-/// Encodes the sort key of a row as a cursor of the listing `kind`.
-pub fn encode(kind: &str, key: &[&str]) -> String {
-    let mut all = Vec::with_capacity(key.len() + 1);
-    all.push(kind);
-    all.extend_from_slice(key);
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&all).expect("strings serialise"))
 }
 
 /// Builds a connection from up to `first + 1` rows fetched in key order.
@@ -108,25 +204,86 @@ pub fn connection<R, N: OutputType>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::ScopeSet;
+
+    fn principal(agency: &str) -> Principal {
+        Principal {
+            agency: agency.into(),
+            scopes: ScopeSet::default(),
+            jurisdictions: Default::default(),
+            token_id: "t".into(),
+            expires_at: 0,
+            grants: Default::default(),
+            purpose_required: Default::default(),
+        }
+    }
 
     #[test]
-    fn cursors_round_trip_and_are_tied_to_their_listing() {
-        let cursor = encode("citizen", &["079085000001"]);
-        let page = PageRequest::new(Some(10), Some(&cursor), "citizen", 1).unwrap();
-        assert_eq!(page.after.unwrap(), vec!["079085000001".to_string()]);
-        assert!(PageRequest::new(None, Some(&cursor), "enterprise", 1).is_err());
-        assert!(PageRequest::new(None, Some(&cursor), "citizen", 2).is_err());
-        assert!(PageRequest::new(None, Some("not a cursor"), "citizen", 1).is_err());
+    fn cursors_round_trip_and_disclose_nothing() {
+        let key = CursorKey::derive(b"secret");
+        let listing = Listing::new(&key, &principal("UBND-68"), "citizen-name", 2, &"68");
+        let cursor = listing.cursor(&["nguyen van anh", "079085000001"]);
+        let page = listing.page(Some(10), Some(&cursor)).unwrap();
+        assert_eq!(
+            page.after.unwrap(),
+            vec!["nguyen van anh".to_string(), "079085000001".to_string()]
+        );
+        let bytes = URL_SAFE_NO_PAD.decode(&cursor).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("nguyen") && !text.contains("079085"));
+        assert_ne!(cursor, listing.cursor(&["nguyen van anh", "079085000001"]));
+    }
+
+    #[test]
+    fn a_cursor_opens_only_for_its_listing_filter_agency_and_key() {
+        let key = CursorKey::derive(b"secret");
+        let p = principal("UBND-68");
+        let listing = Listing::new(&key, &p, "citizen", 1, &"68");
+        let cursor = listing.cursor(&["079085000001"]);
+        let refused = |other: &Listing| other.page(None, Some(&cursor)).unwrap_err().code();
+        assert_eq!(
+            refused(&Listing::new(&key, &p, "enterprise", 1, &"68")),
+            "BAD_USER_INPUT"
+        );
+        assert_eq!(
+            refused(&Listing::new(&key, &p, "citizen", 1, &"01")),
+            "BAD_USER_INPUT"
+        );
+        assert_eq!(
+            refused(&Listing::new(
+                &key,
+                &principal("UBND-01"),
+                "citizen",
+                1,
+                &"68"
+            )),
+            "BAD_USER_INPUT"
+        );
+        let other_key = CursorKey::derive(b"another hub");
+        assert_eq!(
+            refused(&Listing::new(&other_key, &p, "citizen", 1, &"68")),
+            "BAD_USER_INPUT"
+        );
+        // A flipped bit is refused, and so is junk.
+        let mut bytes = URL_SAFE_NO_PAD.decode(&cursor).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        assert!(
+            listing
+                .page(None, Some(&URL_SAFE_NO_PAD.encode(bytes)))
+                .is_err()
+        );
+        assert!(listing.page(None, Some("not a cursor")).is_err());
+        assert!(listing.page(None, Some("")).is_err());
     }
 
     #[test]
     fn page_size_defaults_and_is_capped() {
-        assert_eq!(PageRequest::new(None, None, "x", 1).unwrap().first, 50);
-        assert_eq!(
-            PageRequest::new(Some(500), None, "x", 1).unwrap().first,
-            500
-        );
-        assert!(PageRequest::new(Some(501), None, "x", 1).is_err());
-        assert!(PageRequest::new(Some(-1), None, "x", 1).is_err());
+        let key = CursorKey::derive(b"secret");
+        let listing = Listing::new(&key, &principal("BCA"), "x", 1, &());
+        assert_eq!(listing.page(None, None).unwrap().first, 50);
+        assert_eq!(listing.page(Some(500), None).unwrap().first, 500);
+        assert!(listing.page(Some(501), None).is_err());
+        assert!(listing.page(Some(-1), None).is_err());
     }
 }

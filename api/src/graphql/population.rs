@@ -12,7 +12,7 @@ use super::loaders::{
     ChildrenOf, CitizenById, EnterprisesRepresentedBy, HouseholdById, MembersOfHousehold,
     MembershipsOf, RightsOfHolder,
 };
-use super::page::{Conn, PageRequest, connection, encode};
+use super::page::{Conn, PageRequest, connection};
 use super::{db, guard, loader, principal};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, Gql};
@@ -143,11 +143,20 @@ impl Citizen {
         let Some(id) = self.0.household_id else {
             return Ok(None);
         };
-        Ok(loader(ctx)
+        let household = loader(ctx)?
             .load_one(HouseholdById(id))
             .await
             .gql()?
-            .map(Household))
+            .map(Household);
+        if let Some(household) = &household {
+            super::found(
+                ctx,
+                entities::access::Dataset::Population,
+                Scope::PopulationReadPii,
+                [household.0.head_id.as_str()],
+            )?;
+        }
+        Ok(household)
     }
 
     /// Father, when registered.
@@ -169,9 +178,12 @@ impl Citizen {
     }
 
     /// Children registered with this citizen as father or mother, eldest first.
-    #[graphql(guard = "Scope::PopulationReadPii.on(self)")]
+    #[graphql(
+        guard = "Scope::PopulationReadPii.on(self)",
+        complexity = "super::LIST * child_complexity + 1"
+    )]
     async fn children(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Citizen>>> {
-        let rows = loader(ctx)
+        let rows = loader(ctx)?
             .load_one(ChildrenOf(self.0.personal_id.clone()))
             .await
             .gql()?;
@@ -181,12 +193,15 @@ impl Citizen {
     }
 
     /// Land-use rights the citizen holds (any status), by certificate number.
-    #[graphql(guard = "Scope::LandReadHolders.on(self)")]
+    #[graphql(
+        guard = "Scope::LandReadHolders.on(self)",
+        complexity = "super::LIST * child_complexity + 1"
+    )]
     async fn land_rights(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<LandRight>>> {
-        let rows = loader(ctx)
+        let rows = loader(ctx)?
             .load_one(RightsOfHolder(
                 HolderKind::Citizen,
                 self.0.personal_id.clone(),
@@ -202,12 +217,15 @@ impl Citizen {
     }
 
     /// Enterprises whose legal representative the citizen is (public register).
-    #[graphql(guard = "Scope::EnterpriseRead.on(self)")]
+    #[graphql(
+        guard = "Scope::EnterpriseRead.on(self)",
+        complexity = "super::LIST * child_complexity + 1"
+    )]
     async fn enterprises(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<Enterprise>>> {
-        let rows = loader(ctx)
+        let rows = loader(ctx)?
             .load_one(EnterprisesRepresentedBy(self.0.personal_id.clone()))
             .await
             .gql()?;
@@ -220,12 +238,15 @@ impl Citizen {
     }
 
     /// Enterprises in which the citizen is a member or shareholder.
-    #[graphql(guard = "Scope::EnterpriseReadMembers.on(self)")]
+    #[graphql(
+        guard = "Scope::EnterpriseReadMembers.on(self)",
+        complexity = "super::LIST * child_complexity + 1"
+    )]
     async fn memberships(
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<EnterpriseMember>>> {
-        let rows = loader(ctx)
+        let rows = loader(ctx)?
             .load_one(MembershipsOf(
                 MemberKind::Citizen,
                 self.0.personal_id.clone(),
@@ -248,7 +269,7 @@ pub(crate) async fn load_citizen(
     let Some(id) = id else {
         return Ok(None);
     };
-    Ok(loader(ctx)
+    Ok(loader(ctx)?
         .load_one(CitizenById(id.to_owned()))
         .await
         .gql()?
@@ -295,9 +316,12 @@ impl Household {
     }
 
     /// Everyone registered in the household, eldest first.
-    #[graphql(guard = "Scope::PopulationReadPii.on(self)")]
+    #[graphql(
+        guard = "Scope::PopulationReadPii.on(self)",
+        complexity = "super::LIST * child_complexity + 1"
+    )]
     async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Citizen>>> {
-        let rows = loader(ctx)
+        let rows = loader(ctx)?
             .load_one(MembersOfHousehold(self.0.id))
             .await
             .gql()?;
@@ -308,7 +332,7 @@ impl Household {
 }
 
 /// Which citizens to list. Every filter is optional; they combine with AND.
-#[derive(InputObject, Default)]
+#[derive(InputObject, Default, Debug)]
 pub struct CitizenFilter {
     /// Province of residence (two-digit code); must be in your jurisdiction.
     pub province_code: Option<String>,
@@ -478,7 +502,18 @@ impl PopulationQuery {
         personal_id: String,
     ) -> async_graphql::Result<Option<Citizen>> {
         ids::parse_personal_id(&personal_id).gql()?;
-        load_citizen(ctx, Some(&personal_id)).await
+        let citizen = load_citizen(ctx, Some(&personal_id)).await?;
+        if let Some(citizen) = &citizen {
+            // Finding them discloses that they exist: recorded even when
+            // no field of theirs is selected.
+            super::found(
+                ctx,
+                entities::access::Dataset::Population,
+                Scope::PopulationRead,
+                [citizen.0.personal_id.as_str()],
+            )?;
+        }
+        Ok(citizen)
     }
 
     /// Citizens residing in your jurisdiction, filtered, one page at a time.
@@ -500,18 +535,26 @@ impl PopulationQuery {
         } else {
             ("citizen", 1)
         };
-        let page = PageRequest::new(first, after.as_deref(), kind, parts).gql()?;
-        let rows = list_citizens(db(ctx), principal(ctx), &filter, &page)
+        let listing = super::listing(ctx, kind, parts, &filter)?;
+        let page = listing.page(first, after.as_deref()).gql()?;
+        let rows = list_citizens(db(ctx)?, principal(ctx)?, &filter, &page)
             .await
             .gql()?;
+        let shown = rows.iter().take(page.first as usize);
+        super::found(
+            ctx,
+            entities::access::Dataset::Population,
+            Scope::PopulationRead,
+            shown.map(|c| c.personal_id.as_str()),
+        )?;
         Ok(Some(connection(
             rows,
             &page,
             |c| {
                 if by_name {
-                    encode(kind, &[&c.search_name, &c.personal_id])
+                    listing.cursor(&[&c.search_name, &c.personal_id])
                 } else {
-                    encode(kind, &[&c.personal_id])
+                    listing.cursor(&[&c.personal_id])
                 }
             },
             Citizen,
@@ -536,11 +579,20 @@ impl PopulationQuery {
                 ))
             })
             .gql()?;
-        Ok(loader(ctx)
+        let household = loader(ctx)?
             .load_one(HouseholdById(id))
             .await
             .gql()?
-            .map(Household))
+            .map(Household);
+        if let Some(household) = &household {
+            super::found(
+                ctx,
+                entities::access::Dataset::Population,
+                Scope::PopulationReadPii,
+                [household.0.head_id.as_str()],
+            )?;
+        }
+        Ok(household)
     }
 
     /// Checks facts about a citizen (for a procedure that only needs a yes
@@ -566,21 +618,42 @@ impl PopulationQuery {
             )
             .into_graphql());
         }
-        let citizen = citizen::Entity::find_by_id(input.personal_id.clone())
-            .one(db(ctx))
-            .await
-            .gql()?;
-        let matches = verify(citizen.as_ref(), &input);
-        if let Some(trail) = ctx.data_opt::<std::sync::Arc<crate::audit::Trail>>() {
-            let outcome = if matches { "match" } else { "noMatch" };
-            trail.disclosed(
+        // Facts cannot be guessed one by one: attempts per agency and
+        // person are limited, one per request (`limits::check_shape`), and
+        // each is recorded with its outcome.
+        let operation = super::operation(ctx)?;
+        if let Err(wait) = operation
+            .services
+            .verifications
+            .check(&operation.principal.agency, &input.personal_id)
+        {
+            operation.trail.disclosed(
                 entities::access::Dataset::Population,
                 Scope::PopulationVerify,
                 "verifyCitizen",
-                &async_graphql::Name::new(outcome),
+                &async_graphql::Name::new("refused"),
                 [input.personal_id.as_str()],
             );
+            return Err(ApiError::RateLimited(format!(
+                "too many verifications of this person by {}; retry in {} s",
+                operation.principal.agency,
+                wait.as_secs().max(1)
+            ))
+            .into_graphql());
         }
+        let citizen = citizen::Entity::find_by_id(input.personal_id.clone())
+            .one(db(ctx)?)
+            .await
+            .gql()?;
+        let matches = verify(citizen.as_ref(), &input);
+        let outcome = if matches { "match" } else { "noMatch" };
+        operation.trail.disclosed(
+            entities::access::Dataset::Population,
+            Scope::PopulationVerify,
+            "verifyCitizen",
+            &async_graphql::Name::new(outcome),
+            [input.personal_id.as_str()],
+        );
         Ok(Some(VerifyCitizenPayload { matches }))
     }
 }
@@ -735,7 +808,7 @@ pub struct RecordDeathPayload {
 /// The citizen as stored now (not from the request's loader cache).
 async fn fresh_citizen(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option<Citizen>> {
     Ok(citizen::Entity::find_by_id(id.to_owned())
-        .one(db(ctx))
+        .one(db(ctx)?)
         .await
         .gql()?
         .map(Citizen))
@@ -768,8 +841,8 @@ impl PopulationMutation {
             mother_id: input.mother_id,
         };
         let id = crate::registers::population::register_citizen(
-            db(ctx),
-            &principal(ctx).agency,
+            db(ctx)?,
+            &principal(ctx)?.agency,
             new,
             super::idempotency(ctx).as_ref(),
         )
@@ -791,8 +864,8 @@ impl PopulationMutation {
         input: ChangeResidenceInput,
     ) -> async_graphql::Result<Option<ChangeResidencePayload>> {
         let id = crate::registers::population::change_residence(
-            db(ctx),
-            &principal(ctx).agency,
+            db(ctx)?,
+            &principal(ctx)?.agency,
             &input.personal_id,
             &input.commune_code,
             &input.residence_line,
@@ -815,8 +888,8 @@ impl PopulationMutation {
         input: RecordDeathInput,
     ) -> async_graphql::Result<Option<RecordDeathPayload>> {
         let id = crate::registers::population::record_death(
-            db(ctx),
-            &principal(ctx).agency,
+            db(ctx)?,
+            &principal(ctx)?.agency,
             &input.personal_id,
             input.date_of_death,
             input.expected_version,

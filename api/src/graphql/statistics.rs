@@ -80,7 +80,12 @@ fn within<E: EntityTrait>(
     column: E::Column,
 ) -> Result<Option<Select<E>>, ApiError> {
     Ok(
-        match listing_provinces(principal(ctx), dataset, province, None)? {
+        match listing_provinces(
+            principal(ctx).map_err(|e| ApiError::internal(anyhow::anyhow!(e.message)))?,
+            dataset,
+            province,
+            None,
+        )? {
             Provinces::All => Some(query),
             Provinces::Only(codes) if codes.is_empty() => None,
             Provinces::Only(codes) => Some(query.filter(column.is_in(codes))),
@@ -122,7 +127,7 @@ impl Statistics {
         else {
             return Ok(Some(vec![]));
         };
-        let rows: Vec<(String, i64)> = query.into_tuple().all(db(ctx)).await.gql()?;
+        let rows: Vec<(String, i64)> = query.into_tuple().all(db(ctx)?).await.gql()?;
         let refdata = reference();
         let mut counts: BTreeMap<String, i64> = BTreeMap::new();
         for (commune, n) in rows {
@@ -183,7 +188,7 @@ impl Statistics {
             return Ok(Some(vec![]));
         };
         let rows: Vec<(ent::EnterpriseStatus, ent::EnterpriseType, i64)> =
-            query.into_tuple().all(db(ctx)).await.gql()?;
+            query.into_tuple().all(db(ctx)?).await.gql()?;
         Ok(Some(
             rows.into_iter()
                 .map(|(status, kind, count)| EnterpriseCount {
@@ -226,7 +231,7 @@ impl Statistics {
         else {
             return Ok(Some(vec![]));
         };
-        let rows: Vec<(ld::LandUse, i64, f64)> = query.into_tuple().all(db(ctx)).await.gql()?;
+        let rows: Vec<(ld::LandUse, i64, f64)> = query.into_tuple().all(db(ctx)?).await.gql()?;
         Ok(Some(
             rows.into_iter()
                 .map(|(land_use, parcels, area_m2)| LandUseArea {
@@ -258,8 +263,8 @@ impl Statistics {
             )
             .into_graphql());
         }
-        let owned = agency::Entity::find_by_id(principal(ctx).agency.clone())
-            .one(db(ctx))
+        let owned = agency::Entity::find_by_id(principal(ctx)?.agency.clone())
+            .one(db(ctx)?)
             .await
             .gql()?
             .as_ref()
@@ -281,7 +286,7 @@ impl Statistics {
             .order_by_desc(sharing_day::Column::Day)
             .order_by_asc(sharing_day::Column::Dataset)
             .order_by_asc(sharing_day::Column::Agency)
-            .all(db(ctx))
+            .all(db(ctx)?)
             .await
             .gql()?;
         Ok(Some(

@@ -1,0 +1,600 @@
+//! One session for every operation.
+//!
+//! Whatever carries an operation — `POST /graphql`, a `subscribe` message
+//! on `/graphql/ws` (query, mutation or subscription), anything added
+//! later — the edge authenticates the caller once ([`AppState::authenticate`])
+//! and reads what it declared ([`declared`]); then [`AppState::run`] (or
+//! [`AppState::operate`] for a WebSocket message) does the rest, in this
+//! order and nowhere else:
+//!
+//! 1. the agency's request rate;
+//! 2. the document's size, parse and shape (aliases, root fields through
+//!    fragments, fragment expansion, one `verifyCitizen`), before
+//!    async-graphql validates it;
+//! 3. the typed context every resolver reads ([`graphql::Operation`]:
+//!    principal, trail, a loader of its own, the node's services);
+//! 4. execution with a deadline, on a task of its own, so that a client
+//!    that goes away cannot cut a write off from its log row;
+//! 5. the access log: the response leaves only once its rows are durable
+//!    (a subscription's events are logged before each delivery).
+//!
+//! Refusals are GraphQL errors with a code, and are counted in the metrics
+//! under a bounded vocabulary of operation names (the root field, or
+//! `multiple`, `invalid`, `-`).
+
+use crate::access::cache::AccessCache;
+use crate::audit::writer::AuditWriter;
+use crate::audit::{Declared, Trail};
+use crate::auth::Principal;
+use crate::auth::keys::SigningKeys;
+use crate::auth::token::{self, TokenSettings};
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::graphql::loaders::Loaders;
+use crate::graphql::{self, LienthongSchema, Operation, Services};
+use crate::limits::{Limits, RateLimits, Shape};
+use crate::metrics::Metrics;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::parser::types::OperationType;
+use axum::http::{HeaderMap, header};
+use entities::access::AgencyStatus;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// What every operation shares: the schema, the database, keys, caches,
+/// limits, the audit writer and the metrics. One per node.
+#[derive(Clone)]
+pub struct AppState {
+    pub schema: LienthongSchema,
+    pub db: Db,
+    pub keys: Arc<SigningKeys>,
+    pub tokens: TokenSettings,
+    pub cache: Arc<AccessCache>,
+    /// Lifetime of tokens from `/oauth/token`, in seconds.
+    pub token_ttl: i64,
+    pub rate: Arc<RateLimits>,
+    pub limits: Limits,
+    pub audit: AuditWriter,
+    pub metrics: Arc<Metrics>,
+    pub feed: Arc<crate::registers::feed::Feed>,
+    pub verified: Arc<token::VerifiedTokens>,
+    pub cursors: graphql::page::CursorKey,
+    pub verifications: Arc<crate::limits::VerifyLimits>,
+    /// Open WebSocket connections per agency.
+    pub connections: Arc<Occupancy>,
+    /// Live subscriptions per agency.
+    pub subscriptions: Arc<Occupancy>,
+}
+
+/// Who runs an operation, as the edge established it.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub principal: Principal,
+    pub declared: Declared,
+}
+
+/// How an operation arrived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Http,
+    WebSocket,
+}
+
+/// How an operation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// Data with errors.
+    Partial,
+    /// Errors without data.
+    Error,
+    RateLimited,
+    BadRequest,
+    /// The document is larger than the limit.
+    TooLarge,
+    Timeout,
+    /// The access log could not be written, so no data was sent.
+    AuditFailed,
+}
+
+impl Outcome {
+    /// The metrics label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Partial => "partial",
+            Outcome::Error => "error",
+            Outcome::RateLimited => "rate_limited",
+            Outcome::BadRequest | Outcome::TooLarge => "bad_request",
+            Outcome::Timeout => "timeout",
+            Outcome::AuditFailed => "audit_failed",
+        }
+    }
+}
+
+/// A finished operation.
+pub struct Served {
+    pub response: async_graphql::Response,
+    pub outcome: Outcome,
+    /// Seconds to wait before trying again, when rate-limited.
+    pub retry_after: Option<u64>,
+    /// Its name in the metrics: the root field it selected (a name of the
+    /// schema), `multiple`, `invalid` or `-`.
+    pub label: String,
+}
+
+impl Served {
+    fn refused(error: ApiError, outcome: Outcome) -> Served {
+        Served {
+            response: refusal(error),
+            outcome,
+            retry_after: None,
+            label: "-".into(),
+        }
+    }
+}
+
+/// A response that is one error with a code and no data.
+pub fn refusal(error: ApiError) -> async_graphql::Response {
+    async_graphql::Response::from_errors(vec![
+        error.into_graphql().into_server_error(Default::default()),
+    ])
+}
+
+/// Why a caller was not authenticated. Logged; the caller only learns
+/// that the token is missing or invalid.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("no bearer token")]
+    Missing,
+    #[error("malformed Authorization header")]
+    Malformed,
+    #[error(transparent)]
+    Token(#[from] token::TokenError),
+    #[error("agency {0} is not registered")]
+    UnknownAgency(String),
+    #[error("agency {0} is suspended")]
+    Suspended(String),
+    #[error("token {0} was revoked")]
+    Revoked(String),
+    #[error("database: {0}")]
+    Database(#[from] sea_orm::DbErr),
+}
+
+impl AppState {
+    /// The node's services, as resolvers see them.
+    pub fn services(&self) -> Services {
+        Services {
+            db: self.db.conn.clone(),
+            cache: self.cache.clone(),
+            revocation_retention: crate::access::revocation_retention(
+                self.token_ttl.max(12 * 3600),
+            ),
+            feed: self.feed.clone(),
+            limits: self.limits.clone(),
+            cursors: self.cursors.clone(),
+            verifications: self.verifications.clone(),
+            audit: self.audit.clone(),
+        }
+    }
+
+    /// Turns the bearer token into a principal: a valid signature and
+    /// claims, a token not revoked, and the agency as it is now
+    /// (registered, active), whose scopes and jurisdiction right now bound
+    /// the token's.
+    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, AuthError> {
+        let value = headers
+            .get(header::AUTHORIZATION)
+            .ok_or(AuthError::Missing)?
+            .to_str()
+            .map_err(|_| AuthError::Malformed)?;
+        let (scheme, token) = value.split_once(' ').ok_or(AuthError::Malformed)?;
+        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+            return Err(AuthError::Malformed);
+        }
+        let claims = self
+            .verified
+            .verify(&self.keys, &self.tokens, token.trim())?;
+        self.cache.sync().await?;
+        if self.cache.is_revoked(&claims.token_id) {
+            return Err(AuthError::Revoked(claims.token_id));
+        }
+        let access = self
+            .cache
+            .access(&claims.agency)
+            .await?
+            .ok_or_else(|| AuthError::UnknownAgency(claims.agency.clone()))?;
+        if access.status != AgencyStatus::Active {
+            return Err(AuthError::Suspended(claims.agency));
+        }
+        Ok(Principal::narrowed(claims, &access))
+    }
+
+    /// Runs one query or mutation (a subscription is refused over HTTP) and
+    /// records what it disclosed before answering.
+    pub async fn run(
+        &self,
+        caller: Caller,
+        request: async_graphql::Request,
+        transport: Transport,
+    ) -> Served {
+        let (request, shape) = match self.admit(&caller, request) {
+            Ok(admitted) => admitted,
+            Err(served) => return served,
+        };
+        if shape.kind == Some(OperationType::Subscription) {
+            return Served::refused(
+                ApiError::BadUserInput(
+                    "subscriptions are served over graphql-transport-ws at /graphql/ws".into(),
+                ),
+                Outcome::BadRequest,
+            );
+        }
+        // On a task of its own: if the client goes away, the operation
+        // still finishes and its accesses are still recorded.
+        let state = self.clone();
+        let task =
+            tokio::spawn(async move { state.execute(caller, request, shape, transport).await });
+        match task.await {
+            Ok(served) => served,
+            Err(error) => Served::refused(ApiError::internal(error), Outcome::Error),
+        }
+    }
+
+    /// Runs one operation sent over a WebSocket: a query or mutation as
+    /// [`AppState::run`] does, a subscription as a stream of events, each
+    /// logged before it leaves.
+    pub fn operate(
+        &self,
+        caller: Caller,
+        request: async_graphql::Request,
+        connection_id: String,
+    ) -> BoxStream<'static, async_graphql::Response> {
+        let (request, shape) = match self.admit(&caller, request) {
+            Ok(admitted) => admitted,
+            Err(served) => return futures::stream::once(async { served.response }).boxed(),
+        };
+        if shape.kind != Some(OperationType::Subscription) {
+            let state = self.clone();
+            return futures::stream::once(async move {
+                state
+                    .run(caller, request, Transport::WebSocket)
+                    .await
+                    .response
+            })
+            .boxed();
+        }
+        let agency = caller.principal.agency.clone();
+        let Some(slot) = self
+            .subscriptions
+            .take(&agency, self.limits.max_subscriptions_per_agency)
+        else {
+            let refused = ApiError::RateLimited(format!(
+                "{agency} has {} live subscriptions on this node, the most allowed: complete one first",
+                self.limits.max_subscriptions_per_agency
+            ));
+            return futures::stream::once(async { refusal(refused) }).boxed();
+        };
+        let services = self.services();
+        let loader = DataLoader::new(Loaders::new(services.db.clone()), tokio::spawn);
+        let operation = Operation {
+            principal: caller.principal,
+            trail: Trail::new(caller.declared),
+            loader,
+            services,
+            connection_id: Some(connection_id),
+        };
+        self.schema
+            .execute_stream(request.data(operation))
+            .map(move |mut response| {
+                // The slot is held as long as the stream lives.
+                let _held = &slot;
+                crate::error::finish(&mut response);
+                response
+            })
+            .boxed()
+    }
+
+    /// The checks before execution: rate, size, parse, shape.
+    fn admit(
+        &self,
+        caller: &Caller,
+        mut request: async_graphql::Request,
+    ) -> Result<(async_graphql::Request, Shape), Served> {
+        if let Err(wait) = self.rate.check(&caller.principal.agency) {
+            let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+            let mut served = Served::refused(
+                ApiError::RateLimited(format!(
+                    "too many requests from {}; retry in {seconds} s",
+                    caller.principal.agency
+                )),
+                Outcome::RateLimited,
+            );
+            served.retry_after = Some(seconds);
+            return Err(served);
+        }
+        let limits = &self.limits;
+        if request.query.len() > limits.max_document_bytes {
+            return Err(Served::refused(
+                ApiError::BadUserInput(format!(
+                    "the document has {} bytes; at most {} are accepted",
+                    request.query.len(),
+                    limits.max_document_bytes
+                )),
+                Outcome::TooLarge,
+            ));
+        }
+        let operation_name = request.operation_name.clone();
+        let document = match request.parsed_query() {
+            Ok(document) => document,
+            Err(error) => {
+                let mut response = async_graphql::Response::from_errors(vec![error]);
+                crate::error::finish(&mut response);
+                return Err(Served {
+                    response,
+                    outcome: Outcome::BadRequest,
+                    retry_after: None,
+                    label: "invalid".into(),
+                });
+            }
+        };
+        let shape = crate::limits::shape(
+            document,
+            operation_name.as_deref(),
+            limits.max_expanded_fields,
+        )
+        .and_then(|shape| crate::limits::check_shape(&shape, limits).map(|()| shape))
+        .map_err(|message| Served::refused(ApiError::BadUserInput(message), Outcome::BadRequest))?;
+        Ok((request, shape))
+    }
+
+    /// Executes an admitted query or mutation and commits its accesses.
+    async fn execute(
+        &self,
+        caller: Caller,
+        request: async_graphql::Request,
+        shape: Shape,
+        transport: Transport,
+    ) -> Served {
+        let Caller {
+            principal,
+            mut declared,
+        } = caller;
+        if transport == Transport::WebSocket {
+            // An idempotency key is a header of one HTTP request.
+            declared.idempotency_key = None;
+        }
+        if declared.idempotency_key.is_some() {
+            use sha2::{Digest, Sha256};
+            let mut hasher = Sha256::new();
+            hasher.update(request.query.as_bytes());
+            hasher.update(b"\n");
+            hasher.update(serde_json::to_vec(&request.variables).unwrap_or_default());
+            declared.request_hash = format!("{:x}", hasher.finalize());
+        }
+        let name = request
+            .operation_name
+            .clone()
+            .or_else(|| (shape.root_fields.len() == 1).then(|| shape.root_fields[0].clone()));
+        let trail = Trail::new(declared);
+        if let Some(name) = &name {
+            trail.set_operation(name);
+        }
+        let timeout = self.limits.request_timeout;
+        let deadline = Instant::now() + timeout;
+        let services = self.services();
+        let execution = graphql::execute(
+            &self.schema,
+            request,
+            principal.clone(),
+            &services,
+            trail.clone(),
+            deadline,
+        );
+        let response = tokio::time::timeout(timeout, execution)
+            .await
+            .ok()
+            .flatten();
+        // Recorded whatever happened: a write that committed before a
+        // timeout is in the log all the same.
+        let (entries, counts) = trail.entries(&principal, chrono::Utc::now());
+        let recorded = self.audit.record(entries, counts).await;
+        let Some(response) = response else {
+            return Served {
+                response: refusal(ApiError::BadUserInput(format!(
+                    "the query ran longer than {} ms and was cancelled: ask for smaller pages or fewer nested lists",
+                    timeout.as_millis()
+                ))),
+                outcome: Outcome::Timeout,
+                retry_after: None,
+                label: label(&shape, true),
+            };
+        };
+        if let Err(error) = recorded {
+            tracing::error!(%error, "response withheld: its accesses could not be recorded");
+            return Served {
+                response: refusal(ApiError::internal(anyhow::anyhow!(
+                    "the access could not be recorded, so no data is sent; try again"
+                ))),
+                outcome: Outcome::AuditFailed,
+                retry_after: None,
+                label: label(&shape, true),
+            };
+        }
+        let validated = response.errors.iter().all(|e| !e.path.is_empty())
+            || response.data != async_graphql::Value::Null;
+        let outcome = match (
+            response.errors.is_empty(),
+            response.data == async_graphql::Value::Null,
+        ) {
+            (true, _) => Outcome::Ok,
+            (false, false) => Outcome::Partial,
+            (false, true) => Outcome::Error,
+        };
+        Served {
+            label: label(&shape, validated),
+            response,
+            outcome,
+            retry_after: None,
+        }
+    }
+}
+
+/// The operation's name in the metrics: a root field of the schema once the
+/// document validated, so callers cannot fill the label table.
+fn label(shape: &Shape, validated: bool) -> String {
+    let mut names = shape.root_fields.iter();
+    match (validated, names.next()) {
+        (false, _) => "invalid".into(),
+        (true, None) => "-".into(),
+        (true, Some(first)) if names.all(|n| n == first) => first.clone(),
+        (true, Some(_)) => "multiple".into(),
+    }
+}
+
+/// Reads what the caller declared about the request (purpose, case
+/// reference, idempotency key) and its id. Either may be absent; present,
+/// each must be non-blank text of reasonable length.
+pub fn declared(headers: &HeaderMap, request_id: &str) -> Result<Declared, String> {
+    let text = |name: &str, max: usize| -> Result<Option<String>, String> {
+        let Some(value) = headers.get(name) else {
+            return Ok(None);
+        };
+        let text = std::str::from_utf8(value.as_bytes())
+            .map_err(|_| format!("{name} must be UTF-8 text"))?
+            .trim();
+        if text.is_empty() || text.chars().count() > max || text.chars().any(char::is_control) {
+            return Err(format!(
+                "{name} must have between 1 and {max} characters, without control characters"
+            ));
+        }
+        Ok(Some(text.to_owned()))
+    };
+    let idempotency_key = text("idempotency-key", 100)?;
+    if let Some(key) = &idempotency_key
+        && !key.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err("Idempotency-Key must be printable ASCII without spaces".into());
+    }
+    Ok(Declared {
+        purpose: text("x-purpose", 500)?,
+        case_ref: text("x-case-ref", 128)?,
+        idempotency_key,
+        request_hash: String::new(),
+        request_id: request_id.to_owned(),
+    })
+}
+
+/// Whether a long-lived connection's principal still holds: its token has
+/// not expired or been revoked, and its agency's access has not narrowed.
+/// `Err` carries the WebSocket close code and reason.
+pub async fn still_allowed(
+    cache: &AccessCache,
+    principal: &Principal,
+) -> Result<(), (u16, String)> {
+    if chrono::Utc::now().timestamp() >= principal.expires_at {
+        return Err((4401, "the token expired".into()));
+    }
+    if cache.sync().await.is_err() {
+        // The database is away: nothing new to learn; the next check will.
+        return Ok(());
+    }
+    if cache.is_revoked(&principal.token_id) {
+        return Err((4401, "the token was revoked".into()));
+    }
+    match cache.access(&principal.agency).await {
+        Ok(Some(access)) if principal.within(&access) => Ok(()),
+        Ok(Some(access)) if access.status == AgencyStatus::Active => Err((
+            4403,
+            "access was narrowed (a scope, a province or a purpose requirement): reconnect with a new token".into(),
+        )),
+        Ok(_) => Err((4403, "the agency is suspended or unknown".into())),
+        Err(_) => Ok(()),
+    }
+}
+
+/// Counts what each agency holds open (connections, subscriptions) and
+/// refuses more than a cap.
+#[derive(Default)]
+pub struct Occupancy {
+    held: Mutex<HashMap<String, usize>>,
+}
+
+/// One place held; given back when dropped.
+pub struct Slot {
+    occupancy: Arc<Occupancy>,
+    agency: String,
+}
+
+impl Occupancy {
+    /// A place for `agency` if it holds fewer than `max`.
+    pub fn take(self: &Arc<Self>, agency: &str, max: usize) -> Option<Slot> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let count = held.entry(agency.to_owned()).or_default();
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(Slot {
+            occupancy: self.clone(),
+            agency: agency.to_owned(),
+        })
+    }
+
+    /// How many places `agency` holds.
+    pub fn held(&self, agency: &str) -> usize {
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.get(agency).copied().unwrap_or(0)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut held = self
+            .occupancy
+            .held
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(count) = held.get_mut(&self.agency) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                held.remove(&self.agency);
+            }
+        }
+    }
+}
+
+/// How often a WebSocket connection's access is checked again.
+pub const RECHECK: Duration = Duration::from_millis(500);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_are_capped_per_agency_and_given_back() {
+        let occupancy = Arc::new(Occupancy::default());
+        let a = occupancy.take("UBND-68", 2).unwrap();
+        let _b = occupancy.take("UBND-68", 2).unwrap();
+        assert!(occupancy.take("UBND-68", 2).is_none());
+        assert!(occupancy.take("BCA", 2).is_some(), "caps are per agency");
+        drop(a);
+        assert_eq!(occupancy.held("UBND-68"), 1);
+        assert!(occupancy.take("UBND-68", 2).is_some());
+    }
+
+    #[test]
+    fn metric_labels_come_from_the_schema() {
+        let shape = |roots: &[&str]| Shape {
+            root_fields: roots.iter().map(|r| r.to_string()).collect(),
+            ..Shape::default()
+        };
+        assert_eq!(label(&shape(&["citizen"]), true), "citizen");
+        assert_eq!(label(&shape(&["citizen", "citizen"]), true), "citizen");
+        assert_eq!(label(&shape(&["citizen", "me"]), true), "multiple");
+        assert_eq!(label(&shape(&["junk-name"]), false), "invalid");
+    }
+}
