@@ -215,6 +215,8 @@ async fn serve_ws(
                     }
                 }
                 Some(WsMessage::Close(code, reason)) => {
+                    // A reason of the hub's own (4429) wins over the protocol's.
+                    let (code, reason) = close.try_recv().unwrap_or((code, reason));
                     let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
                     break;
                 }

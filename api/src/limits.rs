@@ -61,6 +61,8 @@ pub struct Shape {
     pub root_fields: Vec<String>,
     /// The type of the operation to run, if the document names one.
     pub kind: Option<OperationType>,
+    /// Its name, if it has one.
+    pub name: Option<String>,
 }
 
 impl Shape {
@@ -92,6 +94,7 @@ pub fn shape(
     };
     let mut expanded = 0usize;
     let mut chosen = None;
+    let mut chosen_name = None;
     let mut count = 0;
     for (name, operation) in document.operations.iter() {
         count += 1;
@@ -100,20 +103,26 @@ pub fn shape(
         expanded = expanded.saturating_add(sizes.of_set(set)?).min(sizes.cap);
         if operation_name.is_none() || name.map(|n| n.as_str()) == operation_name {
             chosen = Some(&operation.node);
+            chosen_name = name.map(|n| n.to_string());
         }
     }
     if operation_name.is_none() && count > 1 {
         chosen = None;
     }
-    let mut root_fields = Vec::new();
-    if let Some(operation) = chosen {
-        root_names(document, &operation.selection_set.node, &mut root_fields, 0);
-    }
+    let mut roots = Roots {
+        document,
+        known: HashMap::new(),
+    };
+    let root_fields = match chosen {
+        Some(operation) => roots.of_set(&operation.selection_set.node),
+        None => Vec::new(),
+    };
     Ok(Shape {
         aliases,
         expanded,
         root_fields,
         kind: chosen.map(|o| o.ty),
+        name: chosen.and(chosen_name),
     })
 }
 
@@ -184,37 +193,52 @@ impl<'d> Sizes<'d> {
     }
 }
 
-/// The root fields of a selection set, through fragments (a fragment that
-/// spreads itself is refused before this runs; depth guards anyway).
-fn root_names(
-    document: &ExecutableDocument,
-    set: &SelectionSet,
-    names: &mut Vec<String>,
-    depth: usize,
-) {
-    if depth > 32 {
-        return;
-    }
-    for item in &set.items {
-        match &item.node {
-            Selection::Field(field) => names.push(field.node.name.node.to_string()),
-            Selection::InlineFragment(fragment) => root_names(
-                document,
-                &fragment.node.selection_set.node,
-                names,
-                depth + 1,
-            ),
-            Selection::FragmentSpread(spread) => {
-                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
-                    root_names(
-                        document,
-                        &fragment.node.selection_set.node,
-                        names,
-                        depth + 1,
-                    );
+/// Most root field names collected: far past any limit, and a bound on
+/// the work of collecting them.
+const MAX_ROOT_NAMES: usize = 1000;
+
+/// The root fields of selection sets through fragments, each fragment's
+/// computed once (a fragment that spreads itself is refused before this
+/// runs).
+struct Roots<'d> {
+    document: &'d ExecutableDocument,
+    known: HashMap<&'d str, Vec<String>>,
+}
+
+impl<'d> Roots<'d> {
+    fn of_set(&mut self, set: &'d SelectionSet) -> Vec<String> {
+        let mut names = Vec::new();
+        for item in &set.items {
+            if names.len() >= MAX_ROOT_NAMES {
+                break;
+            }
+            match &item.node {
+                Selection::Field(field) => names.push(field.node.name.node.to_string()),
+                Selection::InlineFragment(fragment) => {
+                    names.extend(self.of_set(&fragment.node.selection_set.node))
+                }
+                Selection::FragmentSpread(spread) => {
+                    let name = spread.node.fragment_name.node.as_str();
+                    names.extend(self.of_fragment(name));
                 }
             }
         }
+        names.truncate(MAX_ROOT_NAMES);
+        names
+    }
+
+    fn of_fragment(&mut self, name: &'d str) -> Vec<String> {
+        if let Some(names) = self.known.get(name) {
+            return names.clone();
+        }
+        let Some((key, fragment)) = self.document.fragments.get_key_value(name) else {
+            return Vec::new();
+        };
+        // Marked first, so that a cycle (refused earlier anyway) ends here.
+        self.known.insert(key.as_str(), Vec::new());
+        let names = self.of_set(&fragment.node.selection_set.node);
+        self.known.insert(key.as_str(), names.clone());
+        names
     }
 }
 

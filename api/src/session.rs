@@ -375,12 +375,8 @@ impl AppState {
             hasher.update(serde_json::to_vec(&request.variables).unwrap_or_default());
             declared.request_hash = format!("{:x}", hasher.finalize());
         }
-        let name = request
-            .operation_name
-            .clone()
-            .or_else(|| (shape.root_fields.len() == 1).then(|| shape.root_fields[0].clone()));
         let trail = Trail::new(declared);
-        if let Some(name) = &name {
+        if let Some(name) = &shape.name {
             trail.set_operation(name);
         }
         let timeout = self.limits.request_timeout;
