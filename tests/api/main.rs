@@ -11,6 +11,7 @@ mod helpers;
 mod limits;
 mod listings;
 mod properties;
+mod races;
 mod registers;
 mod schema;
 mod scopes;

@@ -462,7 +462,7 @@ impl LandMutation {
             land_use: input.land_use.into(),
             address_line: input.address_line,
         };
-        let id = crate::registers::land::register_parcel(
+        let written = crate::registers::land::register_parcel(
             db(ctx),
             &principal(ctx).agency,
             new,
@@ -472,7 +472,7 @@ impl LandMutation {
         .gql()?;
         super::feed_grew(ctx);
         Ok(Some(RegisterLandParcelPayload {
-            land_parcel: land_parcel::Entity::find_by_id(id)
+            land_parcel: land_parcel::Entity::find_by_id(written.key)
                 .one(db(ctx))
                 .await
                 .gql()?
@@ -487,7 +487,7 @@ impl LandMutation {
         ctx: &Context<'_>,
         input: IssueLandRightInput,
     ) -> async_graphql::Result<Option<IssueLandRightPayload>> {
-        let number = crate::registers::land::issue_right(
+        let written = crate::registers::land::issue_right(
             db(ctx),
             &principal(ctx).agency,
             &input.parcel_id,
@@ -502,10 +502,10 @@ impl LandMutation {
             ctx,
             entities::access::Dataset::Land,
             Scope::LandWrite,
-            [number.as_str(), input.holder_id.as_str()],
+            written.subjects.iter().map(String::as_str),
         );
         Ok(Some(IssueLandRightPayload {
-            land_right: fresh_right(ctx, &number).await?,
+            land_right: fresh_right(ctx, &written.key).await?,
         }))
     }
 
@@ -518,7 +518,7 @@ impl LandMutation {
         ctx: &Context<'_>,
         input: TransferLandRightInput,
     ) -> async_graphql::Result<Option<TransferLandRightPayload>> {
-        let number = crate::registers::land::transfer_right(
+        let written = crate::registers::land::transfer_right(
             db(ctx),
             &principal(ctx).agency,
             &input.certificate_number,
@@ -533,14 +533,10 @@ impl LandMutation {
             ctx,
             entities::access::Dataset::Land,
             Scope::LandWrite,
-            [
-                number.as_str(),
-                input.certificate_number.as_str(),
-                input.to_holder_id.as_str(),
-            ],
+            written.subjects.iter().map(String::as_str),
         );
         Ok(Some(TransferLandRightPayload {
-            land_right: fresh_right(ctx, &number).await?,
+            land_right: fresh_right(ctx, &written.key).await?,
             previous: fresh_right(ctx, &input.certificate_number).await?,
         }))
     }

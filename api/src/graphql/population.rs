@@ -767,7 +767,7 @@ impl PopulationMutation {
             father_id: input.father_id,
             mother_id: input.mother_id,
         };
-        let id = crate::registers::population::register_citizen(
+        let written = crate::registers::population::register_citizen(
             db(ctx),
             &principal(ctx).agency,
             new,
@@ -775,9 +775,14 @@ impl PopulationMutation {
         )
         .await
         .gql()?;
-        super::wrote(ctx, pop_dataset(), Scope::PopulationWrite, [id.as_str()]);
+        super::wrote(
+            ctx,
+            pop_dataset(),
+            Scope::PopulationWrite,
+            written.subjects.iter().map(String::as_str),
+        );
         Ok(Some(RegisterCitizenPayload {
-            citizen: fresh_citizen(ctx, &id).await?,
+            citizen: fresh_citizen(ctx, &written.key).await?,
         }))
     }
 
@@ -790,7 +795,7 @@ impl PopulationMutation {
         ctx: &Context<'_>,
         input: ChangeResidenceInput,
     ) -> async_graphql::Result<Option<ChangeResidencePayload>> {
-        let id = crate::registers::population::change_residence(
+        let written = crate::registers::population::change_residence(
             db(ctx),
             &principal(ctx).agency,
             &input.personal_id,
@@ -801,9 +806,14 @@ impl PopulationMutation {
         )
         .await
         .gql()?;
-        super::wrote(ctx, pop_dataset(), Scope::PopulationWrite, [id.as_str()]);
+        super::wrote(
+            ctx,
+            pop_dataset(),
+            Scope::PopulationWrite,
+            written.subjects.iter().map(String::as_str),
+        );
         Ok(Some(ChangeResidencePayload {
-            citizen: fresh_citizen(ctx, &id).await?,
+            citizen: fresh_citizen(ctx, &written.key).await?,
         }))
     }
 
@@ -814,7 +824,7 @@ impl PopulationMutation {
         ctx: &Context<'_>,
         input: RecordDeathInput,
     ) -> async_graphql::Result<Option<RecordDeathPayload>> {
-        let id = crate::registers::population::record_death(
+        let written = crate::registers::population::record_death(
             db(ctx),
             &principal(ctx).agency,
             &input.personal_id,
@@ -824,9 +834,14 @@ impl PopulationMutation {
         )
         .await
         .gql()?;
-        super::wrote(ctx, pop_dataset(), Scope::PopulationWrite, [id.as_str()]);
+        super::wrote(
+            ctx,
+            pop_dataset(),
+            Scope::PopulationWrite,
+            written.subjects.iter().map(String::as_str),
+        );
         Ok(Some(RecordDeathPayload {
-            citizen: fresh_citizen(ctx, &id).await?,
+            citizen: fresh_citizen(ctx, &written.key).await?,
         }))
     }
 }
