@@ -149,6 +149,11 @@ pub fn parse_tax_code(code: &str) -> Result<(), IdError> {
     Ok(())
 }
 
+/// The largest map sheet number of a parcel id.
+pub const MAX_MAP_SHEET: i32 = 9_999;
+/// The largest parcel number on a map sheet.
+pub const MAX_PARCEL_NUMBER: i32 = 99_999;
+
 /// The parts of a land parcel id `<commune>-<map sheet>-<parcel number>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParcelId {
@@ -158,9 +163,44 @@ pub struct ParcelId {
 }
 
 impl ParcelId {
+    /// A parcel id from its parts: an existing commune code, a map sheet
+    /// number (1–9999) and a parcel number within it (1–99999). The one
+    /// check behind both registering a parcel and [`parse_parcel_id`], so
+    /// that every parcel registered can be looked up.
+    pub fn new(
+        commune_code: &str,
+        map_sheet: i32,
+        parcel_number: i32,
+    ) -> Result<ParcelId, IdError> {
+        check_commune_code(commune_code)?;
+        for (n, what, max) in [
+            (map_sheet, "map sheet", MAX_MAP_SHEET),
+            (parcel_number, "parcel number", MAX_PARCEL_NUMBER),
+        ] {
+            if !(1..=max).contains(&n) {
+                return fail(format!("{what} must be a number from 1 to {max}, got {n}"));
+            }
+        }
+        Ok(ParcelId {
+            commune_code: commune_code.to_owned(),
+            map_sheet,
+            parcel_number,
+        })
+    }
+
     /// The canonical text form, e.g. `00004-12-345`.
     pub fn format(commune_code: &str, map_sheet: i32, parcel_number: i32) -> String {
         format!("{commune_code}-{map_sheet}-{parcel_number}")
+    }
+}
+
+impl std::fmt::Display for ParcelId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&ParcelId::format(
+            &self.commune_code,
+            self.map_sheet,
+            self.parcel_number,
+        ))
     }
 }
 
@@ -174,20 +214,21 @@ pub fn parse_parcel_id(id: &str) -> Result<ParcelId, IdError> {
             truncate(id)
         ));
     };
-    check_commune_code(commune)?;
     let number = |text: &str, what: &str, max: i32| -> Result<i32, IdError> {
         match text.parse::<i32>() {
             Ok(n) if all_digits(text) && !text.starts_with('0') && n <= max => Ok(n),
             _ => fail(format!(
-                "parcel id {id}: {what} must be a number from 1 to {max} without leading zeros"
+                "parcel id {}: {what} must be a number from 1 to {max} without leading zeros",
+                truncate(id)
             )),
         }
     };
-    Ok(ParcelId {
-        commune_code: commune.to_owned(),
-        map_sheet: number(sheet, "map sheet", 9_999)?,
-        parcel_number: number(parcel, "parcel number", 99_999)?,
-    })
+    check_commune_code(commune)?;
+    ParcelId::new(
+        commune,
+        number(sheet, "map sheet", MAX_MAP_SHEET)?,
+        number(parcel, "parcel number", MAX_PARCEL_NUMBER)?,
+    )
 }
 
 /// Checks a land-use right certificate number: two capital letters and six
@@ -362,6 +403,31 @@ mod tests {
         assert!(parse_parcel_id("00004-12").is_err());
         assert!(parse_parcel_id("00004-12-345-1").is_err());
         assert!(parse_parcel_id("00004-12-100000").is_err());
+    }
+
+    /// A parcel id built from its parts passes the same checks as one
+    /// parsed, and reads back as itself.
+    #[test]
+    fn a_parcel_id_built_from_parts_parses_back() {
+        for (sheet, number) in [(1, 1), (12, 345), (MAX_MAP_SHEET, MAX_PARCEL_NUMBER)] {
+            let built = ParcelId::new("00004", sheet, number).unwrap();
+            assert_eq!(parse_parcel_id(&built.to_string()).unwrap(), built);
+        }
+        for (sheet, number) in [
+            (0, 1),
+            (-3, 1),
+            (1, 0),
+            (10_000, 1),
+            (1, 100_000),
+            (i32::MAX, 1),
+        ] {
+            assert!(
+                ParcelId::new("00004", sheet, number).is_err(),
+                "{sheet} {number}"
+            );
+            assert!(parse_parcel_id(&ParcelId::format("00004", sheet, number)).is_err());
+        }
+        assert!(ParcelId::new("00001", 1, 1).is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod limits;
 mod listings;
 mod promises;
 mod properties;
+mod races;
 mod registers;
 mod schema;
 mod scopes;

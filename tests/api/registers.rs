@@ -18,7 +18,7 @@ use std::time::Duration;
 use crate::ws::Subscriber;
 
 /// The code of the error at `path`.
-fn code_at(body: &Value, path: &[&str]) -> String {
+pub(crate) fn code_at(body: &Value, path: &[&str]) -> String {
     error_at(body, path)
         .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_owned())
         .unwrap_or_else(|| format!("no error at {path:?}: {body}"))
@@ -892,6 +892,326 @@ async fn a_server_killed_during_writes_keeps_every_acknowledged_one_whole() -> a
     // The feed has no gap.
     for (i, event) in events.iter().enumerate() {
         assert_eq!(event.seq, i as i64 + 1, "gap before change {}", event.seq);
+    }
+    Ok(())
+}
+
+/// Every text a register stores passes one rule: control, bidi and
+/// zero-width characters, over-long values, a repeated industry and a
+/// parcel id that lookup would refuse are `BAD_USER_INPUT` and write
+/// nothing; what is accepted is stored trimmed and composed (NFC).
+#[tokio::test]
+async fn bad_text_and_odd_ids_are_refused_and_write_nothing() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let (person, _, _) = mover(&app).await?;
+    let bca = app.token("BCA").await?;
+    let btc = app.token("BTC").await?;
+    let bnnmt = app.token("BNNMT").await?;
+    let before = changes_count(&app).await?;
+    let huge = "x".repeat(900 * 1024);
+    const REGISTER: &str = "mutation ($input: RegisterCitizenInput!) { registerCitizen(input: $input) { citizen { personalId fullName residenceLine } } }";
+    let newborn = |field: &str, value: &str| {
+        let mut v = json!({ "input": {
+            "personalId": "001325000111", "fullName": "Nguyễn Thị Mai", "sex": "FEMALE",
+            "dateOfBirth": "2025-03-01", "ethnicity": "Kinh", "placeOfOriginCommuneCode": "00004",
+            "residenceCommuneCode": "00004", "residenceLine": "1 Phố Huế",
+        }});
+        v["input"][field] = json!(value);
+        v
+    };
+    let bad_text = [
+        "Nguyễn\u{0}Mai",
+        "Nguyễn\nMai",
+        "Nguyễn Mai\n",
+        "Nguyễn\u{7}Mai",
+        "Nguyễn\u{1b}[31mMai",
+        "\u{202e}iaM nễyugN",
+        "Nguyễn\u{2066}Mai\u{2069}",
+        "Nguyễn\u{200b}Mai",
+        "Nguyễn\u{feff}Mai",
+    ];
+    for (field, value) in bad_text.iter().map(|v| ("fullName", *v)).chain([
+        ("fullName", huge.as_str()),
+        ("ethnicity", "Kinh\u{0}"),
+        ("residenceLine", huge.as_str()),
+        ("residenceLine", "1 Phố Huế\r\nX-Injected: 1"),
+        ("nationality", "V\u{0}"),
+    ]) {
+        let body = app
+            .graphql_with(&bca, REGISTER, newborn(field, value))
+            .await?;
+        assert_eq!(
+            code_at(&body, &["registerCitizen"]),
+            "BAD_USER_INPUT",
+            "{field} {:?}: {body}",
+            value.chars().take(30).collect::<String>()
+        );
+    }
+    for line in [
+        "12 Trần Phú\u{0}",
+        "12 Trần\u{202e} Phú",
+        "12 Trần Phú\u{200d}",
+        huge.as_str(),
+    ] {
+        let body = app
+            .graphql_with(
+                &bca,
+                "mutation ($id: String!, $line: String!) { changeResidence(input: { personalId: $id, communeCode: \"24778\", residenceLine: $line }) { citizen { personalId } } }",
+                json!({ "id": person.personal_id, "line": line }),
+            )
+            .await?;
+        assert_eq!(
+            code_at(&body, &["changeResidence"]),
+            "BAD_USER_INPUT",
+            "{body}"
+        );
+    }
+    const ENTERPRISE: &str = "mutation ($input: RegisterEnterpriseInput!) { registerEnterprise(input: $input) { enterprise { code name } } }";
+    let enterprise_input = |field: &str, value: Value| {
+        let mut v = json!({ "input": {
+            "code": "0100233488", "name": "Công ty TNHH Thử Nghiệm", "type": "LLC_ONE",
+            "foundedOn": "2020-01-01", "registeredCapitalVnd": 1000000000,
+            "headOfficeCommuneCode": "00004", "headOfficeAddress": "1 Phố Huế",
+            "legalRepresentativeId": person.personal_id, "industries": ["6201", "4711"],
+        }});
+        v["input"][field] = value;
+        v
+    };
+    for (field, value) in [
+        ("industries", json!(["6201", "4711", "6201"])),
+        ("industries", json!(["6201", "6201"])),
+        ("name", json!("Công ty\u{0} TNHH")),
+        ("name", json!("Công ty\u{200b} TNHH")),
+        ("nameEn", json!("Test\u{0} Company")),
+        ("nameEn", json!("Test\nCompany")),
+        ("headOfficeAddress", json!(huge)),
+        ("headOfficeAddress", json!("1 Phố Huế\u{7}")),
+    ] {
+        let body = app
+            .graphql_with(&btc, ENTERPRISE, enterprise_input(field, value.clone()))
+            .await?;
+        assert_eq!(
+            code_at(&body, &["registerEnterprise"]),
+            "BAD_USER_INPUT",
+            "{field}: {body}"
+        );
+    }
+    const PARCEL: &str = "mutation ($sheet: Int!, $n: Int!, $line: String!) { registerLandParcel(input: { communeCode: \"24778\", mapSheet: $sheet, parcelNumber: $n, areaM2: 250.5, landUse: ODT, addressLine: $line }) { landParcel { id } } }";
+    for (sheet, n, line) in [
+        (10_000, 1, "Thôn 1"),
+        (1, 100_000, "Thôn 1"),
+        (2_000_000_000, 1, "Thôn 1"),
+        (0, 1, "Thôn 1"),
+        (7, 7, "Thôn\n1"),
+        (7, 7, "Thôn 1\u{0}"),
+        (7, 7, huge.as_str()),
+    ] {
+        let body = app
+            .graphql_with(
+                &bnnmt,
+                PARCEL,
+                json!({ "sheet": sheet, "n": n, "line": line }),
+            )
+            .await?;
+        assert_eq!(
+            code_at(&body, &["registerLandParcel"]),
+            "BAD_USER_INPUT",
+            "{body}"
+        );
+    }
+    assert_eq!(changes_count(&app).await?, before, "refusals write nothing");
+    assert!(
+        citizen::Entity::find_by_id("001325000111".to_owned())
+            .one(&app.app_db.conn)
+            .await?
+            .is_none()
+    );
+    assert!(
+        enterprise::Entity::find_by_id("0100233488".to_owned())
+            .one(&app.app_db.conn)
+            .await?
+            .is_none()
+    );
+    assert_eq!(
+        entities::land::land_parcel::Entity::find()
+            .filter(entities::land::land_parcel::Column::CommuneCode.eq("24778"))
+            .filter(entities::land::land_parcel::Column::MapSheet.is_in([7, 10_000, 2_000_000_000]))
+            .count(&app.app_db.conn)
+            .await?,
+        0
+    );
+
+    // Accepted: trimmed and composed, and found by a search typed composed.
+    let body = app
+        .graphql_with(
+            &bca,
+            REGISTER,
+            newborn("fullName", "  Nguye\u{0302}\u{0303}n Thi\u{0323} Mai "),
+        )
+        .await?;
+    assert!(errors(&body).is_empty(), "{body}");
+    assert_eq!(
+        body["data"]["registerCitizen"]["citizen"]["fullName"],
+        "Nguyễn Thị Mai"
+    );
+    let verified = app
+        .graphql_with(
+            &bca,
+            "{ verifyCitizen(input: { personalId: \"001325000111\", fullName: \"Nguyễn Thị Mai\" }) { matches } }",
+            json!({}),
+        )
+        .await?;
+    assert_eq!(
+        verified["data"]["verifyCitizen"]["matches"], true,
+        "{verified}"
+    );
+    // A parcel registered is one that lookup finds.
+    let body = app
+        .graphql_with(
+            &bnnmt,
+            PARCEL,
+            json!({ "sheet": 9_999, "n": 99_999, "line": " Thôn 1 " }),
+        )
+        .await?;
+    assert!(errors(&body).is_empty(), "{body}");
+    let id = body["data"]["registerLandParcel"]["landParcel"]["id"].clone();
+    let found = app
+        .graphql_with(
+            &bnnmt,
+            "query ($id: String!) { landParcel(id: $id) { id addressLine } }",
+            json!({ "id": id }),
+        )
+        .await?;
+    assert!(errors(&found).is_empty(), "{found}");
+    assert_eq!(found["data"]["landParcel"]["addressLine"], "Thôn 1");
+    Ok(())
+}
+
+/// A write's access-log row names every subject whose data it changed: the
+/// members who moved with their head of household, a child's parent, the
+/// former and the new legal representative, both holders and both
+/// certificates of a transfer.
+#[tokio::test]
+async fn a_write_names_every_subject_it_changed_in_its_log_row() -> anyhow::Result<()> {
+    use chrono::Datelike;
+    let app = spawn_app().await?;
+    let (person, represented, right) = mover(&app).await?;
+    let alive: Vec<citizen::Model> = citizen::Entity::find()
+        .filter(citizen::Column::Status.eq(CitizenStatus::Alive))
+        .order_by_asc(citizen::Column::PersonalId)
+        .all(&app.app_db.conn)
+        .await?;
+    let households = entities::population::household::Entity::find()
+        .order_by_asc(entities::population::household::Column::Id)
+        .all(&app.app_db.conn)
+        .await?;
+    let everyone = citizen::Entity::find().all(&app.app_db.conn).await?;
+    let (head, members) = households
+        .iter()
+        .filter(|h| alive.iter().any(|p| p.personal_id == h.head_id))
+        .map(|h| {
+            let members: Vec<String> = everyone
+                .iter()
+                .filter(|c| c.household_id == Some(h.id))
+                .map(|c| c.personal_id.clone())
+                .collect();
+            (h.head_id.clone(), members)
+        })
+        .find(|(_, members)| members.len() >= 3)
+        .expect("the demo data has a household of three");
+
+    /// The subjects of `agency`'s log row for `mutation`.
+    async fn logged(app: &TestApp, agency: &str, mutation: &str) -> anyhow::Result<Vec<Value>> {
+        let log = app
+            .graphql_as(
+                agency,
+                "query ($agency: String!) { accessLog(filter: { agency: $agency }) { edges { node { fields subjects } } } }",
+                json!({ "agency": agency }),
+            )
+            .await?;
+        let row = nodes(&log, "accessLog")
+            .into_iter()
+            .find(|r| {
+                r["fields"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!(format!("Mutation.{mutation}")))
+            })
+            .unwrap_or_else(|| panic!("{mutation} is logged: {log}"));
+        Ok(row["subjects"].as_array().unwrap().clone())
+    }
+
+    let moved = app
+        .graphql_as(
+            "BCA",
+            MOVE,
+            json!({ "id": head, "commune": LAM_DONG_COMMUNE }),
+        )
+        .await?;
+    assert!(errors(&moved).is_empty(), "{moved}");
+    let subjects = logged(&app, "BCA", "changeResidence").await?;
+    for member in &members {
+        assert!(
+            subjects.contains(&json!(member)),
+            "{member} in {subjects:?}"
+        );
+    }
+
+    let child = app
+        .graphql_as(
+            "BCA",
+            "mutation ($input: RegisterCitizenInput!) { registerCitizen(input: $input) { citizen { personalId } } }",
+            json!({ "input": {
+                "personalId": "001325000111", "fullName": "Nguyễn Thị Mai", "sex": "FEMALE",
+                "dateOfBirth": "2025-03-01", "ethnicity": "Kinh", "placeOfOriginCommuneCode": "00004",
+                "residenceCommuneCode": "00004", "residenceLine": "1 Phố Huế", "fatherId": person.personal_id,
+            }}),
+        )
+        .await?;
+    assert!(errors(&child).is_empty(), "{child}");
+    let subjects = logged(&app, "BCA", "registerCitizen").await?;
+    for id in ["001325000111", person.personal_id.as_str()] {
+        assert!(subjects.contains(&json!(id)), "{id} in {subjects:?}");
+    }
+
+    let transferred = app
+        .graphql_as(
+            "BNNMT",
+            "mutation ($c: String!, $to: String!) { transferLandRight(input: { certificateNumber: $c, toHolderKind: ENTERPRISE, toHolderId: $to }) { landRight { certificateNumber } } }",
+            json!({ "c": right.certificate_number, "to": represented }),
+        )
+        .await?;
+    assert!(errors(&transferred).is_empty(), "{transferred}");
+    let new_certificate =
+        transferred["data"]["transferLandRight"]["landRight"]["certificateNumber"].clone();
+    let subjects = logged(&app, "BNNMT", "transferLandRight").await?;
+    for subject in [
+        json!(right.certificate_number),
+        new_certificate,
+        json!(person.personal_id),
+        json!(represented),
+    ] {
+        assert!(subjects.contains(&subject), "{subject} in {subjects:?}");
+    }
+
+    let successor = alive
+        .iter()
+        .find(|p| p.personal_id != person.personal_id && p.date_of_birth.year() < 2000)
+        .expect("another adult");
+    let renamed = app
+        .graphql_as(
+            "BTC",
+            "mutation ($code: String!, $id: String!) { changeLegalRepresentative(input: { code: $code, personalId: $id }) { enterprise { code } } }",
+            json!({ "code": represented, "id": successor.personal_id }),
+        )
+        .await?;
+    assert!(errors(&renamed).is_empty(), "{renamed}");
+    let subjects = logged(&app, "BTC", "changeLegalRepresentative").await?;
+    for subject in [&represented, &person.personal_id, &successor.personal_id] {
+        assert!(
+            subjects.contains(&json!(subject)),
+            "{subject} in {subjects:?}"
+        );
     }
     Ok(())
 }

@@ -560,7 +560,6 @@ impl EnterpriseMutation {
         ctx: &Context<'_>,
         input: RegisterEnterpriseInput,
     ) -> async_graphql::Result<Option<RegisterEnterprisePayload>> {
-        let representative = input.legal_representative_id.clone();
         let new = crate::registers::enterprise::NewEnterprise {
             code: input.code,
             name: input.name,
@@ -573,7 +572,7 @@ impl EnterpriseMutation {
             legal_rep_id: input.legal_representative_id,
             industries: input.industries,
         };
-        let code = crate::registers::enterprise::register_enterprise(
+        let written = crate::registers::enterprise::register_enterprise(
             db(ctx)?,
             &principal(ctx)?.agency,
             new,
@@ -585,10 +584,10 @@ impl EnterpriseMutation {
             ctx,
             entities::access::Dataset::Enterprise,
             Scope::EnterpriseWrite,
-            [code.as_str(), representative.as_str()],
+            written.subjects.iter().map(String::as_str),
         );
         Ok(Some(RegisterEnterprisePayload {
-            enterprise: fresh_enterprise(ctx, &code).await?,
+            enterprise: fresh_enterprise(ctx, &written.key).await?,
         }))
     }
 
@@ -599,7 +598,7 @@ impl EnterpriseMutation {
         ctx: &Context<'_>,
         input: ChangeEnterpriseStatusInput,
     ) -> async_graphql::Result<Option<ChangeEnterpriseStatusPayload>> {
-        let code = crate::registers::enterprise::change_status(
+        let written = crate::registers::enterprise::change_status(
             db(ctx)?,
             &principal(ctx)?.agency,
             &input.code,
@@ -611,7 +610,7 @@ impl EnterpriseMutation {
         .gql()?;
         super::feed_grew(ctx);
         Ok(Some(ChangeEnterpriseStatusPayload {
-            enterprise: fresh_enterprise(ctx, &code).await?,
+            enterprise: fresh_enterprise(ctx, &written.key).await?,
         }))
     }
 
@@ -622,7 +621,7 @@ impl EnterpriseMutation {
         ctx: &Context<'_>,
         input: ChangeLegalRepresentativeInput,
     ) -> async_graphql::Result<Option<ChangeLegalRepresentativePayload>> {
-        let code = crate::registers::enterprise::change_legal_representative(
+        let written = crate::registers::enterprise::change_legal_representative(
             db(ctx)?,
             &principal(ctx)?.agency,
             &input.code,
@@ -636,10 +635,10 @@ impl EnterpriseMutation {
             ctx,
             entities::access::Dataset::Enterprise,
             Scope::EnterpriseWrite,
-            [code.as_str(), input.personal_id.as_str()],
+            written.subjects.iter().map(String::as_str),
         );
         Ok(Some(ChangeLegalRepresentativePayload {
-            enterprise: fresh_enterprise(ctx, &code).await?,
+            enterprise: fresh_enterprise(ctx, &written.key).await?,
         }))
     }
 }

@@ -467,7 +467,7 @@ impl LandMutation {
             land_use: input.land_use.into(),
             address_line: input.address_line,
         };
-        let id = crate::registers::land::register_parcel(
+        let written = crate::registers::land::register_parcel(
             db(ctx)?,
             &principal(ctx)?.agency,
             new,
@@ -477,7 +477,7 @@ impl LandMutation {
         .gql()?;
         super::feed_grew(ctx);
         Ok(Some(RegisterLandParcelPayload {
-            land_parcel: land_parcel::Entity::find_by_id(id)
+            land_parcel: land_parcel::Entity::find_by_id(written.key)
                 .one(db(ctx)?)
                 .await
                 .gql()?
@@ -492,7 +492,7 @@ impl LandMutation {
         ctx: &Context<'_>,
         input: IssueLandRightInput,
     ) -> async_graphql::Result<Option<IssueLandRightPayload>> {
-        let number = crate::registers::land::issue_right(
+        let written = crate::registers::land::issue_right(
             db(ctx)?,
             &principal(ctx)?.agency,
             &input.parcel_id,
@@ -507,10 +507,10 @@ impl LandMutation {
             ctx,
             entities::access::Dataset::Land,
             Scope::LandWrite,
-            [number.as_str(), input.holder_id.as_str()],
+            written.subjects.iter().map(String::as_str),
         );
         Ok(Some(IssueLandRightPayload {
-            land_right: fresh_right(ctx, &number).await?,
+            land_right: fresh_right(ctx, &written.key).await?,
         }))
     }
 
@@ -523,7 +523,7 @@ impl LandMutation {
         ctx: &Context<'_>,
         input: TransferLandRightInput,
     ) -> async_graphql::Result<Option<TransferLandRightPayload>> {
-        let number = crate::registers::land::transfer_right(
+        let written = crate::registers::land::transfer_right(
             db(ctx)?,
             &principal(ctx)?.agency,
             &input.certificate_number,
@@ -538,14 +538,10 @@ impl LandMutation {
             ctx,
             entities::access::Dataset::Land,
             Scope::LandWrite,
-            [
-                number.as_str(),
-                input.certificate_number.as_str(),
-                input.to_holder_id.as_str(),
-            ],
+            written.subjects.iter().map(String::as_str),
         );
         Ok(Some(TransferLandRightPayload {
-            land_right: fresh_right(ctx, &number).await?,
+            land_right: fresh_right(ctx, &written.key).await?,
             previous: fresh_right(ctx, &input.certificate_number).await?,
         }))
     }

@@ -840,7 +840,7 @@ impl PopulationMutation {
             father_id: input.father_id,
             mother_id: input.mother_id,
         };
-        let id = crate::registers::population::register_citizen(
+        let written = crate::registers::population::register_citizen(
             db(ctx)?,
             &principal(ctx)?.agency,
             new,
@@ -848,9 +848,14 @@ impl PopulationMutation {
         )
         .await
         .gql()?;
-        super::wrote(ctx, pop_dataset(), Scope::PopulationWrite, [id.as_str()]);
+        super::wrote(
+            ctx,
+            pop_dataset(),
+            Scope::PopulationWrite,
+            written.subjects.iter().map(String::as_str),
+        );
         Ok(Some(RegisterCitizenPayload {
-            citizen: fresh_citizen(ctx, &id).await?,
+            citizen: fresh_citizen(ctx, &written.key).await?,
         }))
     }
 
@@ -863,7 +868,7 @@ impl PopulationMutation {
         ctx: &Context<'_>,
         input: ChangeResidenceInput,
     ) -> async_graphql::Result<Option<ChangeResidencePayload>> {
-        let id = crate::registers::population::change_residence(
+        let written = crate::registers::population::change_residence(
             db(ctx)?,
             &principal(ctx)?.agency,
             &input.personal_id,
@@ -874,9 +879,14 @@ impl PopulationMutation {
         )
         .await
         .gql()?;
-        super::wrote(ctx, pop_dataset(), Scope::PopulationWrite, [id.as_str()]);
+        super::wrote(
+            ctx,
+            pop_dataset(),
+            Scope::PopulationWrite,
+            written.subjects.iter().map(String::as_str),
+        );
         Ok(Some(ChangeResidencePayload {
-            citizen: fresh_citizen(ctx, &id).await?,
+            citizen: fresh_citizen(ctx, &written.key).await?,
         }))
     }
 
@@ -887,7 +897,7 @@ impl PopulationMutation {
         ctx: &Context<'_>,
         input: RecordDeathInput,
     ) -> async_graphql::Result<Option<RecordDeathPayload>> {
-        let id = crate::registers::population::record_death(
+        let written = crate::registers::population::record_death(
             db(ctx)?,
             &principal(ctx)?.agency,
             &input.personal_id,
@@ -897,9 +907,14 @@ impl PopulationMutation {
         )
         .await
         .gql()?;
-        super::wrote(ctx, pop_dataset(), Scope::PopulationWrite, [id.as_str()]);
+        super::wrote(
+            ctx,
+            pop_dataset(),
+            Scope::PopulationWrite,
+            written.subjects.iter().map(String::as_str),
+        );
         Ok(Some(RecordDeathPayload {
-            citizen: fresh_citizen(ctx, &id).await?,
+            citizen: fresh_citizen(ctx, &written.key).await?,
         }))
     }
 }

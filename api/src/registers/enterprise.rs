@@ -1,10 +1,11 @@
 //! Writes to the business register (owner: BTC): register an enterprise,
 //! change its status, change its legal representative.
 
-use super::population::living;
-use super::{Change, Idempotency, begin, check_version, commit, once, updated_one};
+use super::population::{MAX_ADDRESS_LINE, living};
+use super::{Change, Idempotency, Lock, Written, begin, check_version, commit, once, updated_one};
 use crate::error::ApiError;
 use crate::ids;
+use crate::text::clean;
 use chrono::{NaiveDate, Utc};
 use entities::access::Dataset;
 use entities::enterprise::{EnterpriseStatus, EnterpriseType, enterprise, enterprise_industry};
@@ -13,6 +14,9 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryFilter,
 };
+
+/// The longest enterprise name (Vietnamese or English), in characters.
+pub const MAX_NAME: usize = 200;
 
 /// An enterprise to register.
 #[derive(Debug, Clone)]
@@ -30,9 +34,11 @@ pub struct NewEnterprise {
     pub industries: Vec<String>,
 }
 
+/// The enterprise, locked for the write that changes it.
 async fn existing(txn: &DatabaseTransaction, code: &str) -> Result<enterprise::Model, ApiError> {
     ids::parse_tax_code(code)?;
-    enterprise::Entity::find_by_id(code.to_owned())
+    Lock::Update
+        .on(enterprise::Entity::find_by_id(code.to_owned()))
         .one(txn)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no enterprise has code {code}")))
@@ -48,19 +54,25 @@ fn change(code: &str, op: &'static str, province: &str) -> Change {
     }
 }
 
+/// Registers an enterprise (status `ACTIVE`) with a living legal
+/// representative.
 pub async fn register_enterprise(
     db: &DatabaseConnection,
     agency: &str,
     input: NewEnterprise,
     idempotency: Option<&Idempotency>,
-) -> Result<String, ApiError> {
+) -> Result<Written, ApiError> {
     ids::parse_tax_code(&input.code)?;
-    let name = input.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::BadUserInput(
-            "name must have between 1 and 200 characters".into(),
-        ));
-    }
+    let name = clean("name", &input.name, MAX_NAME)?;
+    let name_en = match &input.name_en {
+        Some(name_en) => Some(clean("nameEn", name_en, MAX_NAME)?),
+        None => None,
+    };
+    let head_office_line = clean(
+        "headOfficeAddress",
+        &input.head_office_line,
+        MAX_ADDRESS_LINE,
+    )?;
     let province = super::province_of(&input.head_office_commune)?;
     if input.registered_capital_vnd <= 0 {
         return Err(ApiError::BadUserInput(
@@ -75,11 +87,15 @@ pub async fn register_enterprise(
             "give at least one industry (the main one first)".into(),
         ));
     }
-    for code in &input.industries {
+    for (i, code) in input.industries.iter().enumerate() {
         ids::check_industry_code(code)?;
+        if input.industries[..i].contains(code) {
+            return Err(ApiError::BadUserInput(format!(
+                "industry {code} is given more than once"
+            )));
+        }
     }
-    let mut industries = input.industries.clone();
-    industries.dedup();
+    let industries = &input.industries;
     once(db, idempotency, async {
         let txn = begin(db).await?;
         if enterprise::Entity::find_by_id(input.code.clone())
@@ -92,19 +108,25 @@ pub async fn register_enterprise(
                 input.code
             )));
         }
-        living(&txn, &input.legal_rep_id, "a legal representative").await?;
+        living(
+            &txn,
+            &input.legal_rep_id,
+            "a legal representative",
+            Lock::Share,
+        )
+        .await?;
         enterprise::Entity::insert(enterprise::ActiveModel {
             code: Set(input.code.clone()),
             search_name: Set(crate::text::fold(&name)),
             name: Set(name.clone()),
-            name_en: Set(input.name_en.clone()),
+            name_en: Set(name_en.clone()),
             enterprise_type: Set(input.kind),
             status: Set(EnterpriseStatus::Active),
             founded_on: Set(input.founded_on),
             registered_capital_vnd: Set(input.registered_capital_vnd),
             head_office_commune: Set(input.head_office_commune.clone()),
             head_office_province: Set(province.clone()),
-            head_office_line: Set(input.head_office_line.trim().to_owned()),
+            head_office_line: Set(head_office_line.clone()),
             legal_rep_id: Set(input.legal_rep_id.clone()),
             version: Set(1),
             updated_at: Set(Utc::now()),
@@ -129,11 +151,14 @@ pub async fn register_enterprise(
             &input.code,
         )
         .await?;
-        Ok(input.code.clone())
+        Ok(Written::new(&input.code, [input.legal_rep_id.as_str()]))
     })
     .await
 }
 
+/// Changes an enterprise's status (dissolved is final). The public
+/// register's status is no one's personal data: the subject is the
+/// enterprise.
 pub async fn change_status(
     db: &DatabaseConnection,
     agency: &str,
@@ -141,7 +166,7 @@ pub async fn change_status(
     status: EnterpriseStatus,
     expected_version: Option<i32>,
     idempotency: Option<&Idempotency>,
-) -> Result<String, ApiError> {
+) -> Result<Written, ApiError> {
     once(db, idempotency, async {
         let txn = begin(db).await?;
         let current = existing(&txn, code).await?;
@@ -180,11 +205,14 @@ pub async fn change_status(
             code,
         )
         .await?;
-        Ok(code.to_owned())
+        Ok(Written::new(code, []))
     })
     .await
 }
 
+/// Names a living citizen the legal representative of an enterprise that
+/// is not dissolved. The subjects are the enterprise and both the former
+/// and the new representative.
 pub async fn change_legal_representative(
     db: &DatabaseConnection,
     agency: &str,
@@ -192,7 +220,7 @@ pub async fn change_legal_representative(
     personal_id: &str,
     expected_version: Option<i32>,
     idempotency: Option<&Idempotency>,
-) -> Result<String, ApiError> {
+) -> Result<Written, ApiError> {
     once(db, idempotency, async {
         let txn = begin(db).await?;
         let current = existing(&txn, code).await?;
@@ -206,7 +234,7 @@ pub async fn change_legal_representative(
                 "enterprise {code} is dissolved"
             )));
         }
-        living(&txn, personal_id, "a legal representative").await?;
+        living(&txn, personal_id, "a legal representative", Lock::Share).await?;
         let updated = enterprise::Entity::update_many()
             .col_expr(enterprise::Column::LegalRepId, Expr::value(personal_id))
             .col_expr(
@@ -227,7 +255,10 @@ pub async fn change_legal_representative(
             code,
         )
         .await?;
-        Ok(code.to_owned())
+        Ok(Written::new(
+            code,
+            [current.legal_rep_id.as_str(), personal_id],
+        ))
     })
     .await
 }

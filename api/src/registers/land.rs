@@ -4,10 +4,11 @@
 //! Every right written also moves its parcel's version, conditionally, so
 //! that two writes on one parcel never both pass the shares check.
 
-use super::population::living;
-use super::{Change, Idempotency, begin, check_version, commit, once, updated_one};
+use super::population::{MAX_ADDRESS_LINE, living};
+use super::{Change, Idempotency, Lock, Written, begin, check_version, commit, once, updated_one};
 use crate::error::ApiError;
 use crate::ids;
+use crate::text::clean;
 use chrono::{NaiveDate, Utc};
 use entities::access::Dataset;
 use entities::enterprise::{EnterpriseStatus, enterprise};
@@ -43,24 +44,22 @@ fn change(entity: &'static str, key: &str, op: &'static str, province: &str) -> 
     }
 }
 
+/// Registers a parcel under an id that `landParcel(id)` accepts. Parcels
+/// are no one's personal data: the subject is the parcel.
 pub async fn register_parcel(
     db: &DatabaseConnection,
     agency: &str,
     input: NewParcel,
     idempotency: Option<&Idempotency>,
-) -> Result<String, ApiError> {
-    if input.map_sheet <= 0 || input.parcel_number <= 0 {
-        return Err(ApiError::BadUserInput(
-            "mapSheet and parcelNumber must be positive".into(),
-        ));
-    }
+) -> Result<Written, ApiError> {
+    let id = ids::ParcelId::new(&input.commune, input.map_sheet, input.parcel_number)?.to_string();
+    let address_line = clean("addressLine", &input.address_line, MAX_ADDRESS_LINE)?;
     if !(input.area_m2.is_finite() && input.area_m2 > 0.0 && input.area_m2 < 1e9) {
         return Err(ApiError::BadUserInput(
             "areaM2 must be a positive number of square metres".into(),
         ));
     }
     let province = super::province_of(&input.commune)?;
-    let id = ids::ParcelId::format(&input.commune, input.map_sheet, input.parcel_number);
     once(db, idempotency, async {
         let txn = begin(db).await?;
         if land_parcel::Entity::find_by_id(id.clone())
@@ -80,7 +79,7 @@ pub async fn register_parcel(
             parcel_number: Set(input.parcel_number),
             area_m2: Set(input.area_m2),
             land_use: Set(input.land_use),
-            address_line: Set(input.address_line.trim().to_owned()),
+            address_line: Set(address_line.clone()),
             version: Set(1),
             updated_at: Set(Utc::now()),
         })
@@ -95,23 +94,26 @@ pub async fn register_parcel(
             &id,
         )
         .await?;
-        Ok(id.clone())
+        Ok(Written::new(&id, []))
     })
     .await
 }
 
 /// A holder that may receive a right: a living citizen or an enterprise
-/// that is not dissolved.
+/// that is not dissolved, and stays so until the write commits.
 async fn check_holder(
     txn: &DatabaseTransaction,
     kind: HolderKind,
     id: &str,
 ) -> Result<(), ApiError> {
     match kind {
-        HolderKind::Citizen => living(txn, id, "given a land right").await.map(|_| ()),
+        HolderKind::Citizen => living(txn, id, "given a land right", Lock::Share)
+            .await
+            .map(|_| ()),
         HolderKind::Enterprise => {
             ids::parse_tax_code(id)?;
-            let found = enterprise::Entity::find_by_id(id.to_owned())
+            let found = Lock::Share
+                .on(enterprise::Entity::find_by_id(id.to_owned()))
                 .one(txn)
                 .await?
                 .ok_or_else(|| ApiError::NotFound(format!("no enterprise has code {id}")))?;
@@ -125,12 +127,14 @@ async fn check_holder(
     }
 }
 
-/// Moves the parcel's version: the lock that serialises writes on it.
+/// Locks the parcel and moves its version: writes of rights on one parcel
+/// run one after the other, each seeing the shares the one before left.
 async fn touch_parcel(
     txn: &DatabaseTransaction,
     parcel_id: &str,
 ) -> Result<land_parcel::Model, ApiError> {
-    let parcel = land_parcel::Entity::find_by_id(parcel_id.to_owned())
+    let parcel = Lock::Update
+        .on(land_parcel::Entity::find_by_id(parcel_id.to_owned()))
         .one(txn)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no parcel has id {parcel_id}")))?;
@@ -198,7 +202,8 @@ async fn insert_right(
 }
 
 /// Issues a certificate for a share of a parcel; the active rights of a
-/// parcel never exceed the whole.
+/// parcel never exceed the whole. The subjects are the certificate and its
+/// holder.
 pub async fn issue_right(
     db: &DatabaseConnection,
     agency: &str,
@@ -207,7 +212,7 @@ pub async fn issue_right(
     holder_id: &str,
     share_bp: i32,
     idempotency: Option<&Idempotency>,
-) -> Result<String, ApiError> {
+) -> Result<Written, ApiError> {
     ids::parse_parcel_id(parcel_id)?;
     if !(1..=WHOLE).contains(&share_bp) {
         return Err(ApiError::BadUserInput(
@@ -250,13 +255,14 @@ pub async fn issue_right(
             &number,
         )
         .await?;
-        Ok(number)
+        Ok(Written::new(&number, [holder_id]))
     })
     .await
 }
 
 /// Transfers a right: the certificate becomes `TRANSFERRED` and a new one
-/// is issued to the new holder for the same share, in one transaction.
+/// is issued to the new holder for the same share, in one transaction. The
+/// subjects are both certificates and both holders.
 pub async fn transfer_right(
     db: &DatabaseConnection,
     agency: &str,
@@ -265,11 +271,12 @@ pub async fn transfer_right(
     to_id: &str,
     expected_version: Option<i32>,
     idempotency: Option<&Idempotency>,
-) -> Result<String, ApiError> {
+) -> Result<Written, ApiError> {
     ids::parse_certificate_number(certificate)?;
     once(db, idempotency, async {
         let txn = begin(db).await?;
-        let right = land_right::Entity::find_by_id(certificate.to_owned())
+        let right = Lock::Update
+            .on(land_right::Entity::find_by_id(certificate.to_owned()))
             .one(&txn)
             .await?
             .ok_or_else(|| {
@@ -336,7 +343,10 @@ pub async fn transfer_right(
             &number,
         )
         .await?;
-        Ok(number)
+        Ok(Written::new(
+            &number,
+            [certificate, right.holder_id.as_str(), to_id],
+        ))
     })
     .await
 }

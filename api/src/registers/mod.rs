@@ -4,11 +4,21 @@
 //!
 //! Change numbers come from a one-row counter moved just before commit: the
 //! row lock it takes makes numbers commit in order, so a reader paging the
-//! feed by number never skips one that commits late. On SQLite the
-//! transaction takes the write lock first (a transaction that read first
-//! could not upgrade under concurrency); on PostgreSQL rows are updated
-//! conditionally on the version read, so a concurrent change is a
-//! `CONFLICT`, never a lost update.
+//! feed by number never skips one that commits late.
+//!
+//! A rule that reads another row (the holder is alive, the enterprise is
+//! not dissolved, the parcel's shares) must still hold when the write
+//! commits. On SQLite the transaction takes the write lock first (a
+//! transaction that read first could not upgrade under concurrency), so
+//! writes run one at a time. On PostgreSQL every row a rule reads is read
+//! with a row lock ([`Lock`]): `FOR UPDATE` for a row the write then
+//! changes, `FOR SHARE` for a row it only relies on, so that a concurrent
+//! write of that row waits for this one to commit, and this one, had it
+//! come second, reads the row as committed. Rows are also updated
+//! conditionally on the version read, so a change from a caller who read an
+//! older version is a `CONFLICT`, never a lost update. Locks are taken in
+//! one order (the row written, the parcel, the holder or representative,
+//! the household numbering, the change counter), so writes never deadlock.
 
 pub mod enterprise;
 pub mod feed;
@@ -21,7 +31,7 @@ use entities::access::Dataset;
 use entities::changes::{change_event, idempotency_key};
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, Statement, TransactionTrait,
+    EntityTrait, QuerySelect, Select, Statement, TransactionTrait,
 };
 
 /// The PostgreSQL channel that tells every node a change was committed.
@@ -35,6 +45,54 @@ pub struct Change {
     pub key: String,
     pub op: &'static str,
     pub province: String,
+}
+
+/// What a write did: the key of the row the mutation answers with, and
+/// every subject (personal id, enterprise code, certificate number) whose
+/// data it changed, for the write's access-log row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub key: String,
+    pub subjects: Vec<String>,
+}
+
+impl Written {
+    /// A write of `key` that changed `subjects` (and `key` itself).
+    pub fn new<'a>(key: &str, subjects: impl IntoIterator<Item = &'a str>) -> Written {
+        let mut all = vec![key.to_owned()];
+        for subject in subjects {
+            if !all.iter().any(|s| s == subject) {
+                all.push(subject.to_owned());
+            }
+        }
+        Written {
+            key: key.to_owned(),
+            subjects: all,
+        }
+    }
+}
+
+/// How a write reads a row that one of its rules depends on (PostgreSQL;
+/// on SQLite the write holds the database's write lock already, and
+/// sea-query leaves the clause out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// A row the write relies on but does not change (`FOR SHARE`): it
+    /// cannot change until the write commits.
+    Share,
+    /// A row the write changes (`FOR UPDATE`): writes of it run one after
+    /// the other, each reading what the one before committed.
+    Update,
+}
+
+impl Lock {
+    /// `select` with this row lock.
+    pub fn on<E: EntityTrait>(self, select: Select<E>) -> Select<E> {
+        match self {
+            Lock::Share => select.lock_shared(),
+            Lock::Update => select.lock_exclusive(),
+        }
+    }
 }
 
 /// A mutation under an `Idempotency-Key`.
@@ -69,27 +127,29 @@ impl Idempotency {
     }
 }
 
-/// Runs a write that returns the key of the row it wrote, at most once per
-/// idempotency key: a retry gets the first result, and a write that failed
-/// because its twin committed first gets the twin's result.
+/// Runs a write at most once per idempotency key: a retry gets the first
+/// result, and a write that failed because its twin committed first gets
+/// the twin's result. (A retry changes nothing: its subjects are the row it
+/// answers with.)
 pub async fn once<F>(
     db: &DatabaseConnection,
     idempotency: Option<&Idempotency>,
     write: F,
-) -> Result<String, ApiError>
+) -> Result<Written, ApiError>
 where
-    F: std::future::Future<Output = Result<String, ApiError>>,
+    F: std::future::Future<Output = Result<Written, ApiError>>,
 {
+    let replay = |key: String| Written::new(&key, []);
     if let Some(idempotency) = idempotency
         && let Some(key) = idempotency.earlier(db).await?
     {
-        return Ok(key);
+        return Ok(replay(key));
     }
     match write.await {
-        Ok(key) => Ok(key),
+        Ok(written) => Ok(written),
         Err(error) => match idempotency {
             Some(idempotency) => match idempotency.earlier(db).await? {
-                Some(key) => Ok(key),
+                Some(key) => Ok(replay(key)),
                 None => Err(error),
             },
             None => Err(error),

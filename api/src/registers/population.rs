@@ -1,17 +1,32 @@
 //! Writes to the population register (owner: BCA): register a citizen,
 //! change a residence, record a death.
 
-use super::{Change, Idempotency, begin, check_version, commit, once, province_of, updated_one};
+use super::{
+    Change, Idempotency, Lock, Written, begin, check_version, commit, once, province_of,
+    updated_one,
+};
 use crate::error::ApiError;
 use crate::ids;
+use crate::text::clean;
 use chrono::{NaiveDate, Utc};
 use entities::access::Dataset;
 use entities::population::{CitizenStatus, Sex, citizen, household};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
-    QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Statement,
 };
+
+/// The longest full name, in characters.
+pub const MAX_NAME: usize = 100;
+/// The longest ethnicity.
+pub const MAX_ETHNICITY: usize = 50;
+/// The longest street address within a commune.
+pub const MAX_ADDRESS_LINE: usize = 200;
+
+/// The key of the PostgreSQL advisory lock under which household numbers
+/// are drawn ("LTHH").
+const HOUSEHOLD_NUMBERING: i64 = 0x4C54_4848;
 
 /// A citizen to register.
 #[derive(Debug, Clone)]
@@ -29,24 +44,17 @@ pub struct NewCitizen {
     pub mother_id: Option<String>,
 }
 
-fn text(what: &str, value: &str, max: usize) -> Result<String, ApiError> {
-    let value = value.trim();
-    if value.is_empty() || value.chars().count() > max {
-        return Err(ApiError::BadUserInput(format!(
-            "{what} must have between 1 and {max} characters"
-        )));
-    }
-    Ok(value.to_owned())
-}
-
-/// A living citizen, or why not.
+/// A living citizen, or why not; read under `lock`, so that the citizen is
+/// still alive when the write commits.
 pub async fn living(
     db: &impl ConnectionTrait,
     personal_id: &str,
     role: &str,
+    lock: Lock,
 ) -> Result<citizen::Model, ApiError> {
     ids::parse_personal_id(personal_id)?;
-    let citizen = citizen::Entity::find_by_id(personal_id.to_owned())
+    let citizen = lock
+        .on(citizen::Entity::find_by_id(personal_id.to_owned()))
         .one(db)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no citizen has personal id {personal_id}")))?;
@@ -58,41 +66,60 @@ pub async fn living(
     Ok(citizen)
 }
 
-async fn next_household_id(db: &impl ConnectionTrait) -> Result<i64, ApiError> {
+/// The next household number. On PostgreSQL it is drawn under a lock held
+/// to commit, so that two writes never draw the same one; callers take it
+/// after their row locks.
+async fn next_household_id(txn: &DatabaseTransaction) -> Result<i64, ApiError> {
+    if txn.get_database_backend() == DatabaseBackend::Postgres {
+        txn.execute_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [HOUSEHOLD_NUMBERING.into()],
+        ))
+        .await?;
+    }
     let max: Option<i64> = household::Entity::find()
         .select_only()
         .column_as(Expr::from(Func::max(Expr::col(household::Column::Id))), "m")
         .into_tuple()
-        .one(db)
+        .one(txn)
         .await?
         .flatten();
     Ok(max.unwrap_or(0) + 1)
 }
 
-/// Registers a newborn or newly recorded citizen in a household of their own.
+/// Registers a newborn or newly recorded citizen in a household of their
+/// own. The parents' records change too (a child is added to them).
 pub async fn register_citizen(
     db: &DatabaseConnection,
     agency: &str,
     input: NewCitizen,
     idempotency: Option<&Idempotency>,
-) -> Result<String, ApiError> {
+) -> Result<Written, ApiError> {
     ids::check_personal_id_agrees(&input.personal_id, input.sex, input.date_of_birth)?;
     if input.date_of_birth > Utc::now().date_naive() {
         return Err(ApiError::BadUserInput(
             "the date of birth is in the future".into(),
         ));
     }
-    let full_name = text("fullName", &input.full_name, 100)?;
-    let ethnicity = text("ethnicity", &input.ethnicity, 50)?;
-    let nationality = input.nationality.trim().to_uppercase();
+    let full_name = clean("fullName", &input.full_name, MAX_NAME)?;
+    let ethnicity = clean("ethnicity", &input.ethnicity, MAX_ETHNICITY)?;
+    let nationality = clean("nationality", &input.nationality, 2)?.to_uppercase();
     if nationality.len() != 2 || !nationality.chars().all(|c| c.is_ascii_uppercase()) {
         return Err(ApiError::BadUserInput(
             "nationality must be an ISO 3166-1 alpha-2 code such as VN".into(),
         ));
     }
-    let residence_line = text("residenceLine", &input.residence_line, 200)?;
+    let residence_line = clean("residenceLine", &input.residence_line, MAX_ADDRESS_LINE)?;
     let province = province_of(&input.residence_commune)?;
     ids::check_commune_code(&input.place_of_origin_commune)?;
+    let parents: Vec<&String> = [&input.father_id, &input.mother_id]
+        .into_iter()
+        .flatten()
+        .collect();
+    for parent in &parents {
+        ids::parse_personal_id(parent)?;
+    }
     once(db, idempotency, async {
         let txn = begin(db).await?;
         if citizen::Entity::find_by_id(input.personal_id.clone())
@@ -105,9 +132,9 @@ pub async fn register_citizen(
                 input.personal_id
             )));
         }
-        for parent in [&input.father_id, &input.mother_id].into_iter().flatten() {
-            ids::parse_personal_id(parent)?;
-            if citizen::Entity::find_by_id(parent.clone())
+        for parent in &parents {
+            if Lock::Share
+                .on(citizen::Entity::find_by_id(parent.to_string()))
                 .one(&txn)
                 .await?
                 .is_none()
@@ -170,14 +197,18 @@ pub async fn register_citizen(
             },
         ];
         commit(txn, agency, changes, idempotency, &input.personal_id).await?;
-        Ok(input.personal_id.clone())
+        Ok(Written::new(
+            &input.personal_id,
+            parents.iter().map(|p| p.as_str()),
+        ))
     })
     .await
 }
 
 /// Moves a citizen. The head of a household moves with the whole household
-/// (every member's residence changes); anyone else leaves their household
-/// for a new one of their own at the new address.
+/// (every member's residence changes, and every member is among the
+/// subjects written); anyone else leaves their household for a new one of
+/// their own at the new address.
 pub async fn change_residence(
     db: &DatabaseConnection,
     agency: &str,
@@ -186,24 +217,36 @@ pub async fn change_residence(
     line: &str,
     expected_version: Option<i32>,
     idempotency: Option<&Idempotency>,
-) -> Result<String, ApiError> {
+) -> Result<Written, ApiError> {
     let province = province_of(commune)?;
-    let line = text("residenceLine", line, 200)?;
+    let line = clean("residenceLine", line, MAX_ADDRESS_LINE)?;
     once(db, idempotency, async {
         let txn = begin(db).await?;
-        let mover = living(&txn, personal_id, "moved").await?;
+        let mover = living(&txn, personal_id, "moved", Lock::Update).await?;
         check_version(
             &format!("citizen {personal_id}"),
             mover.version,
             expected_version,
         )?;
         let mut changes = Vec::new();
-        let head_of = match mover.household_id {
+        // A household's head never changes, so whether the mover heads it
+        // needs no lock; only the head locks the household (a member who
+        // locked it too could deadlock with the head moving everyone).
+        let heads = match mover.household_id {
             Some(id) => household::Entity::find_by_id(id)
                 .one(&txn)
                 .await?
-                .filter(|h| h.head_id == personal_id),
-            None => None,
+                .is_some_and(|h| h.head_id == personal_id),
+            None => false,
+        };
+        let head_of = match mover.household_id {
+            Some(id) if heads => {
+                Lock::Update
+                    .on(household::Entity::find_by_id(id))
+                    .one(&txn)
+                    .await?
+            }
+            _ => None,
         };
         let (household_id, movers) = match head_of {
             Some(home) => {
@@ -217,8 +260,11 @@ pub async fn change_residence(
                     .exec(&txn)
                     .await?;
                 updated_one(&format!("household {}", home.id), moved.rows_affected)?;
-                let members: Vec<citizen::Model> = citizen::Entity::find()
-                    .filter(citizen::Column::HouseholdId.eq(home.id))
+                // Locked, so that a member who leaves meanwhile is either
+                // gone (and not moved) or waits and leaves from the new
+                // address; read as committed once the lock is had.
+                let members: Vec<citizen::Model> = Lock::Update
+                    .on(citizen::Entity::find().filter(citizen::Column::HouseholdId.eq(home.id)))
                     .all(&txn)
                     .await?;
                 if home.province_code != province {
@@ -262,6 +308,7 @@ pub async fn change_residence(
                 (id, vec![mover.clone()])
             }
         };
+        let moved_ids: Vec<String> = movers.iter().map(|m| m.personal_id.clone()).collect();
         for member in movers {
             let moved = citizen::Entity::update_many()
                 .col_expr(citizen::Column::ResidenceCommune, Expr::value(commune))
@@ -296,12 +343,16 @@ pub async fn change_residence(
             });
         }
         commit(txn, agency, changes, idempotency, personal_id).await?;
-        Ok(personal_id.to_owned())
+        Ok(Written::new(
+            personal_id,
+            moved_ids.iter().map(String::as_str),
+        ))
     })
     .await
 }
 
-/// Records a death.
+/// Records a death. (Only the citizen's record changes: a spouse's, a
+/// household's or an enterprise's stay as they are.)
 pub async fn record_death(
     db: &DatabaseConnection,
     agency: &str,
@@ -309,10 +360,10 @@ pub async fn record_death(
     date_of_death: NaiveDate,
     expected_version: Option<i32>,
     idempotency: Option<&Idempotency>,
-) -> Result<String, ApiError> {
+) -> Result<Written, ApiError> {
     once(db, idempotency, async {
         let txn = begin(db).await?;
-        let citizen = living(&txn, personal_id, "recorded as dead again").await?;
+        let citizen = living(&txn, personal_id, "recorded as dead again", Lock::Update).await?;
         check_version(
             &format!("citizen {personal_id}"),
             citizen.version,
@@ -345,7 +396,7 @@ pub async fn record_death(
             province: citizen.residence_province.clone(),
         }];
         commit(txn, agency, changes, idempotency, personal_id).await?;
-        Ok(personal_id.to_owned())
+        Ok(Written::new(personal_id, []))
     })
     .await
 }
