@@ -238,7 +238,10 @@ async fn watch_access(
             Some((4401, "the token expired".to_owned()))
         } else if state.cache.sync().await.is_err() {
             None
-        } else if state.cache.is_revoked(&principal.token_id) {
+        } else if state
+            .cache
+            .is_revoked(&principal.agency, &principal.token_id)
+        {
             Some((4401, "the token was revoked".to_owned()))
         } else {
             match state.cache.access(&principal.agency).await {
@@ -413,7 +416,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Princ
         .verified
         .verify(&state.keys, &state.tokens, token.trim())?;
     state.cache.sync().await?;
-    if state.cache.is_revoked(&claims.token_id) {
+    if state.cache.is_revoked(&claims.agency, &claims.token_id) {
         return Err(AuthError::Revoked(claims.token_id));
     }
     let access = state
