@@ -1,8 +1,10 @@
 //! The `lienthong` command: `serve` (the default), `migrate`, `seed`,
-//! `token` and `schema`. Every flag is also a `LIENTHONG_*` variable, and
+//! `token`, `register-agency`, `reset-client-secret`, `set-agency-status`,
+//! `audit verify` and `schema`. Every flag is also a `LIENTHONG_*` variable, and
 //! `--config FILE` reads such variables from a file.
 
 use crate::access::cache::AccessCache;
+use crate::audit::key::AuditKey;
 use crate::auth::ScopeSet;
 use crate::auth::keys::SigningKeys;
 use crate::config::{Config, LogFormat, file_settings};
@@ -87,8 +89,32 @@ enum Command {
         #[arg(long)]
         province_code: Option<String>,
         /// Datasets it owns (repeatable): population, land, enterprise.
+        /// Only here, on the server, is an agency made an owner: the API
+        /// never gives ownership.
         #[arg(long = "owns", value_parser = ["population", "land", "enterprise"])]
         owns: Vec<String>,
+    },
+    /// Give an agency a new client secret and print it (shown once), e.g.
+    /// a data owner that lost its own: the API lets no one else rotate an
+    /// owner's secret. Recorded as a rotation by `server`.
+    ResetClientSecret {
+        #[command(flatten)]
+        config: Config,
+        /// Agency code, e.g. BCA.
+        #[arg(long)]
+        code: String,
+    },
+    /// Suspend or reactivate an agency, including a data owner (whose
+    /// status the API does not change).
+    SetAgencyStatus {
+        #[command(flatten)]
+        config: Config,
+        /// Agency code, e.g. BCA.
+        #[arg(long)]
+        code: String,
+        /// active or suspended.
+        #[arg(long, value_parser = ["active", "suspended"])]
+        status: String,
     },
     /// Check the access log.
     Audit {
@@ -101,8 +127,10 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Walk every node's hash chain: report the rows checked, or exit
-    /// non-zero naming the first row altered, inserted or removed.
+    /// Walk every node's hash chain and check its batch MACs with the audit
+    /// key: report the rows checked, or exit non-zero naming the first row
+    /// altered, inserted or removed, or the first batch whose MAC does not
+    /// match.
     Verify {
         #[command(flatten)]
         config: Config,
@@ -134,6 +162,8 @@ fn run(mut args: Vec<OsString>) -> anyhow::Result<()> {
         | Command::Seed { config, .. }
         | Command::Token { config, .. }
         | Command::RegisterAgency { config, .. }
+        | Command::ResetClientSecret { config, .. }
+        | Command::SetAgencyStatus { config, .. }
         | Command::Audit {
             action: AuditCommand::Verify { config },
         } => config.log_format,
@@ -161,8 +191,9 @@ async fn execute(command: Command) -> anyhow::Result<()> {
         Command::Audit {
             action: AuditCommand::Verify { config },
         } => {
+            let key = AuditKey::load(&config.audit_key_path())?;
             let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
-            let report = crate::audit::verify::verify(&db.conn)
+            let report = crate::audit::verify::verify(&db.conn, &key)
                 .await
                 .context("the access log is not intact")?;
             println!(
@@ -254,13 +285,56 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 province_code,
                 owns,
             };
-            let (agency, secret) = crate::access::service::register_agency(&db.conn, input)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (agency, secret) = crate::access::service::register_agency(
+                &db.conn,
+                crate::access::service::Actor::Server,
+                input,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "registered {}; client secret (shown once): {secret}",
                 agency.code
             );
+        }
+        Command::ResetClientSecret { config, code } => {
+            let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
+            db::migrate(&db.conn).await?;
+            let (agency, secret) = crate::access::service::rotate_client_secret(
+                &db.conn,
+                crate::access::service::Actor::Server,
+                &code,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "new client secret of {} (shown once): {secret}",
+                agency.code
+            );
+        }
+        Command::SetAgencyStatus {
+            config,
+            code,
+            status,
+        } => {
+            use entities::access::AgencyStatus;
+            let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
+            db::migrate(&db.conn).await?;
+            let status = match status.as_str() {
+                "suspended" => AgencyStatus::Suspended,
+                _ => AgencyStatus::Active,
+            };
+            let cache = AccessCache::new(db.conn.clone());
+            let agency = crate::access::service::set_agency_status(
+                &db.conn,
+                &cache,
+                crate::access::service::Actor::Server,
+                &code,
+                status,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{} is now {:?}", agency.code, agency.status);
         }
         Command::Schema => print!("{}", graphql::sdl()),
     }

@@ -38,6 +38,13 @@ pub struct Config {
     #[arg(long, env = "LIENTHONG_SIGNING_KEY")]
     pub signing_key: Option<PathBuf>,
 
+    /// The audit key (64 hex digits) that authenticates the access log's
+    /// batches; the database never holds it. Default: beside the signing
+    /// key, `<signing key name>.audit.key` (`lienthong.audit.key`).
+    /// Created in demo mode if missing; required otherwise.
+    #[arg(long, env = "LIENTHONG_AUDIT_KEY")]
+    pub audit_key: Option<PathBuf>,
+
     /// Earlier signing keys (comma-separated PEM files), still accepted for
     /// verification after a rotation until their tokens expire.
     #[arg(long, env = "LIENTHONG_PREVIOUS_SIGNING_KEYS", value_delimiter = ',')]
@@ -185,6 +192,14 @@ impl Config {
         PathBuf::from("lienthong.key")
     }
 
+    /// The audit key file: as configured, else beside the signing key.
+    pub fn audit_key_path(&self) -> PathBuf {
+        match &self.audit_key {
+            Some(path) => path.clone(),
+            None => self.signing_key_path().with_extension("audit.key"),
+        }
+    }
+
     pub fn limits(&self) -> crate::limits::Limits {
         crate::limits::Limits {
             max_depth: self.max_depth,
@@ -237,6 +252,7 @@ impl std::fmt::Debug for Config {
             .field("database_url", &redact_url(&self.database_url))
             .field("listen", &self.listen)
             .field("signing_key", &self.signing_key_path())
+            .field("audit_key", &self.audit_key_path())
             .field("demo", &self.demo)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
@@ -290,6 +306,27 @@ mod tests {
             Some(PathBuf::from("/var/lib/hub/data.db"))
         );
         assert_eq!(sqlite_file("sqlite::memory:"), None);
+    }
+
+    /// The audit key lies beside the signing key unless it is configured.
+    #[test]
+    fn the_audit_key_defaults_beside_the_signing_key() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            config: Config,
+        }
+        let parsed = Cli::parse_from(["lienthong", "--signing-key", "/etc/hub/signing.pem"]);
+        assert_eq!(
+            parsed.config.audit_key_path(),
+            PathBuf::from("/etc/hub/signing.audit.key")
+        );
+        let parsed = Cli::parse_from(["lienthong", "--audit-key", "/secrets/audit.key"]);
+        assert_eq!(
+            parsed.config.audit_key_path(),
+            PathBuf::from("/secrets/audit.key")
+        );
     }
 
     #[test]

@@ -199,7 +199,7 @@ impl AppState {
             .verified
             .verify(&self.keys, &self.tokens, token.trim())?;
         self.cache.sync().await?;
-        if self.cache.is_revoked(&claims.token_id) {
+        if self.cache.is_revoked(&claims.agency, &claims.token_id) {
             return Err(AuthError::Revoked(claims.token_id));
         }
         let access = self
@@ -498,7 +498,7 @@ pub async fn still_allowed(
         // The database is away: nothing new to learn; the next check will.
         return Ok(());
     }
-    if cache.is_revoked(&principal.token_id) {
+    if cache.is_revoked(&principal.agency, &principal.token_id) {
         return Err((4401, "the token was revoked".into()));
     }
     match cache.access(&principal.agency).await {

@@ -3,6 +3,7 @@
 //! Ctrl-C or SIGTERM. Tests build it on port 0.
 
 use crate::access::cache::AccessCache;
+use crate::audit::key::AuditKey;
 use crate::auth::keys::SigningKeys;
 use crate::auth::{Jurisdiction, Scope, ScopeSet, token};
 use crate::config::Config;
@@ -92,6 +93,7 @@ impl Application {
         });
         let keys = SigningKeys::load_or_create(&config.signing_key_path(), config.demo)?
             .with_previous(&config.previous_signing_keys)?;
+        let audit_key = AuditKey::load_or_create(&config.audit_key_path(), config.demo)?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -103,6 +105,7 @@ impl Application {
         let audit = crate::audit::writer::AuditWriter::start(
             audit_db.conn,
             &config.node(),
+            audit_key,
             limits
                 .request_timeout
                 .max(std::time::Duration::from_secs(5)),

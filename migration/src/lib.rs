@@ -14,6 +14,9 @@ mod m20251122_000005_create_agency;
 mod m20251122_000006_create_access_grants;
 mod m20251122_000007_create_audit;
 mod m20251122_000008_create_change_feed;
+mod m20261201_000001_add_access_log_batch_mac;
+mod m20261201_000002_key_revoked_token_by_agency;
+mod m20261201_000003_create_secret_rotation;
 pub mod reference;
 
 pub struct Migrator;
@@ -30,6 +33,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20251122_000006_create_access_grants::Migration),
             Box::new(m20251122_000007_create_audit::Migration),
             Box::new(m20251122_000008_create_change_feed::Migration),
+            Box::new(m20261201_000001_add_access_log_batch_mac::Migration),
+            Box::new(m20261201_000002_key_revoked_token_by_agency::Migration),
+            Box::new(m20261201_000003_create_secret_rotation::Migration),
         ]
     }
 }

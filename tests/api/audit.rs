@@ -30,12 +30,15 @@ async fn lienthong(args: Vec<String>) -> anyhow::Result<(bool, String)> {
     Ok((output.status.success(), text))
 }
 
+/// Runs `lienthong audit verify` on the app's database with its audit key.
 async fn audit_verify(app: &TestApp) -> anyhow::Result<(bool, String)> {
     lienthong(vec![
         "audit".into(),
         "verify".into(),
         "--database-url".into(),
         app.database_url().into(),
+        "--audit-key".into(),
+        app.config().audit_key_path().display().to_string(),
     ])
     .await
 }
@@ -536,6 +539,7 @@ async fn audit_verify_names_the_row_that_was_altered_removed_or_inserted() -> an
         purpose: forged.purpose.clone(),
         case_ref: forged.case_ref.clone(),
         request_id: forged.request_id.clone(),
+        batch_mac: None,
     };
     restore(&app, &forged_row).await?;
     let (ok, text) = audit_verify(&app).await?;
@@ -583,6 +587,140 @@ async fn audit_verify_names_the_row_that_was_altered_removed_or_inserted() -> an
         !ok && text.contains(&format!("the subject index of row {}", rows[0].seq)),
         "{text}"
     );
+    Ok(())
+}
+
+/// The review's attack: a database writer deletes a citizen's rows, then
+/// recomputes every later hash and the chain's head with plain SHA-256, as
+/// one without the audit key can. The chain itself is consistent again,
+/// but `audit verify` names the first batch whose MAC no longer matches;
+/// taking the MACs away, or verifying with another key, fails too.
+#[tokio::test]
+async fn rewriting_the_chain_without_the_audit_key_is_caught() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let token = app.token("UBND-68").await?;
+    let ids: Vec<String> = entities::population::citizen::Entity::find()
+        .order_by_asc(entities::population::citizen::Column::PersonalId)
+        .all(&app.app_db.conn)
+        .await?
+        .into_iter()
+        .take(3)
+        .map(|c| c.personal_id)
+        .collect();
+    let target = ids[1].clone();
+    let lookup = |id: String| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            let body = app
+                .graphql_with(
+                    &token,
+                    "query ($id: String!) { citizen(personalId: $id) { fullName } }",
+                    json!({ "id": id }),
+                )
+                .await?;
+            anyhow::ensure!(errors(&body).is_empty(), "{body}");
+            anyhow::Ok(())
+        }
+    };
+    // 15 lookups of the citizen among others', one at a time and in
+    // concurrent bursts (batches of several rows).
+    for round in 0..5 {
+        for id in &ids {
+            lookup(id.clone()).await?;
+        }
+        let burst = (0..6).map(|i| lookup(ids[(round + i) % ids.len()].clone()));
+        for done in futures::future::join_all(burst).await {
+            done?;
+        }
+    }
+    let (ok, text) = audit_verify(&app).await?;
+    assert!(ok, "{text}");
+    let rows = access_log::Entity::find()
+        .order_by_asc(access_log::Column::Seq)
+        .all(&app.app_db.conn)
+        .await?;
+
+    // Another key verifies nothing; without a key, nothing is verified.
+    let other = tempfile::tempdir()?;
+    let other_key = other.path().join("other.audit.key");
+    std::fs::write(&other_key, format!("{}\n", "ab".repeat(32)))?;
+    let with_key = |key: &std::path::Path| {
+        vec![
+            "audit".into(),
+            "verify".into(),
+            "--database-url".into(),
+            app.database_url().to_owned(),
+            "--audit-key".into(),
+            key.display().to_string(),
+        ]
+    };
+    let first_batch = rows.iter().find(|r| r.batch_mac.is_some()).unwrap();
+    let (ok, text) = lienthong(with_key(&other_key)).await?;
+    assert!(
+        !ok && text.contains(&format!(
+            "row {} (node node-a) ends the batch",
+            first_batch.seq
+        )),
+        "{text}"
+    );
+    let (ok, text) = lienthong(with_key(&other.path().join("missing.key"))).await?;
+    assert!(!ok && text.contains("LIENTHONG_AUDIT_KEY"), "{text}");
+
+    let (gone, kept): (Vec<_>, Vec<_>) = rows
+        .into_iter()
+        .partition(|r| r.subjects.contains(target.as_str()));
+    assert_eq!(gone.len(), 15, "the citizen's rows");
+    assert!(
+        kept.last().unwrap().batch_mac.is_some(),
+        "a batch ends the chain"
+    );
+
+    // Delete the citizen's rows, re-chain the rest and move the head.
+    for row in &gone {
+        remove(&app, row.seq).await?;
+    }
+    let mut prev = api::audit::GENESIS.to_owned();
+    for row in &kept {
+        let hash = api::audit::chain_hash(&prev, "node-a", &api::audit::Entry::from(row));
+        app.sql(&format!(
+            "UPDATE access_log SET prev_hash = '{prev}', hash = '{hash}' WHERE seq = {}",
+            row.seq
+        ))
+        .await?;
+        prev = hash;
+    }
+    app.sql(&format!(
+        "UPDATE audit_chain SET head_hash = '{prev}', length = {} WHERE node = 'node-a'",
+        kept.len()
+    ))
+    .await?;
+
+    // The first batch that ends after the first deleted row is named.
+    let first_gone = gone[0].seq;
+    let named = kept
+        .iter()
+        .find(|r| r.seq > first_gone && r.batch_mac.is_some())
+        .unwrap();
+    let (ok, text) = audit_verify(&app).await?;
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains(&format!("row {} (node node-a) ends the batch", named.seq))
+            && text.contains("batch MAC does not match"),
+        "{text}"
+    );
+
+    // Without the MACs, the chain ends on no authenticated batch.
+    app.sql("UPDATE access_log SET batch_mac = NULL").await?;
+    let (ok, text) = audit_verify(&app).await?;
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains(&format!(
+            "row {} (node node-a) ends the chain but carries no batch MAC",
+            kept.last().unwrap().seq
+        )),
+        "{text}"
+    );
+
     Ok(())
 }
 

@@ -126,6 +126,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> anyhow::Result<
         db_max_connections: Some(4),
         listen: "127.0.0.1:0".parse()?,
         signing_key: Some(key_dir.path().join("hub.key")),
+        audit_key: None,
         previous_signing_keys: Vec::new(),
         demo: true,
         demo_citizens: CITIZENS,

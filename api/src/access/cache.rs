@@ -19,7 +19,7 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
     Statement, TransactionTrait,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -31,22 +31,29 @@ pub const CHANNEL: &str = "lienthong_access";
 pub enum Change {
     /// An agency's status or grants changed.
     Agency(String),
-    /// A token was revoked.
-    Token(String),
+    /// A token was revoked: the token with id `jti` of `agency` (`*`: of
+    /// any agency).
+    Token { agency: String, jti: String },
 }
 
 impl Change {
     fn payload(&self) -> String {
         match self {
             Change::Agency(code) => format!("agency:{code}"),
-            Change::Token(jti) => format!("token:{jti}"),
+            Change::Token { agency, jti } => format!("token:{agency}/{jti}"),
         }
     }
 
     fn parse(payload: &str) -> Option<Change> {
         match payload.split_once(':')? {
             ("agency", code) => Some(Change::Agency(code.to_owned())),
-            ("token", jti) => Some(Change::Token(jti.to_owned())),
+            ("token", rest) => {
+                let (agency, jti) = rest.split_once('/')?;
+                Some(Change::Token {
+                    agency: agency.to_owned(),
+                    jti: jti.to_owned(),
+                })
+            }
             _ => None,
         }
     }
@@ -55,11 +62,15 @@ impl Change {
 /// `None` caches "no such agency".
 type Entry = Option<Access>;
 
+/// Revoked token ids, each with the agencies whose token with that id is
+/// revoked (`*`: any agency's).
+type Revoked = HashMap<String, Vec<String>>;
+
 /// The cache of one node.
 pub struct AccessCache {
     db: DatabaseConnection,
     agencies: RwLock<HashMap<String, Entry>>,
-    revoked: RwLock<HashSet<String>>,
+    revoked: RwLock<Revoked>,
     /// Bumped by every invalidation, so that an answer loaded from the
     /// database before a change is never cached after it.
     generation: AtomicU64,
@@ -115,9 +126,22 @@ impl AccessCache {
         }
     }
 
-    /// Whether a token id has been revoked.
-    pub fn is_revoked(&self, jti: &str) -> bool {
-        self.revoked.read().expect("lock").contains(jti)
+    /// Whether `agency`'s token `jti` has been revoked: by the agency
+    /// itself or by the hub operator. Another agency naming the same id
+    /// has no effect on it.
+    pub fn is_revoked(&self, agency: &str, jti: &str) -> bool {
+        self.revoked
+            .read()
+            .expect("lock")
+            .get(jti)
+            .is_some_and(|whose| whose.iter().any(|a| a == agency || a == "*"))
+    }
+
+    fn revoke(revoked: &mut Revoked, agency: String, jti: String) {
+        let whose = revoked.entry(jti).or_default();
+        if !whose.contains(&agency) {
+            whose.push(agency);
+        }
     }
 
     /// Loads the revoked tokens that have not expired yet.
@@ -127,7 +151,9 @@ impl AccessCache {
             .all(&self.db)
             .await?;
         let mut revoked = self.revoked.write().expect("lock");
-        revoked.extend(rows.into_iter().map(|r| r.jti));
+        for row in rows {
+            Self::revoke(&mut revoked, row.agency, row.jti);
+        }
         Ok(())
     }
 
@@ -138,8 +164,9 @@ impl AccessCache {
             Change::Agency(code) => {
                 self.agencies.write().expect("lock").remove(code);
             }
-            Change::Token(jti) => {
-                self.revoked.write().expect("lock").insert(jti.clone());
+            Change::Token { agency, jti } => {
+                let mut revoked = self.revoked.write().expect("lock");
+                Self::revoke(&mut revoked, agency.clone(), jti.clone());
             }
         }
     }
@@ -260,10 +287,18 @@ mod tests {
     fn changes_round_trip_through_their_payload() {
         for change in [
             Change::Agency("UBND-68".into()),
-            Change::Token("abc-1".into()),
+            Change::Token {
+                agency: "UBND-68".into(),
+                jti: "abc-1".into(),
+            },
+            Change::Token {
+                agency: "*".into(),
+                jti: "abc-2".into(),
+            },
         ] {
             assert_eq!(Change::parse(&change.payload()), Some(change));
         }
         assert_eq!(Change::parse("nonsense"), None);
+        assert_eq!(Change::parse("token:abc-1"), None);
     }
 }

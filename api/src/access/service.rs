@@ -2,6 +2,13 @@
 //! rotate secrets, give, revoke, request and decide grants, revoke tokens.
 //! Each commits, then publishes the change so that every node's cache
 //! forgets what it knew.
+//!
+//! The hub operator administers agencies but never holds an owner's
+//! authority: who owns a dataset is set on the server (the demo seed, or
+//! `lienthong register-agency --owns`), never through the API; an owner's
+//! secret is rotated by the owner itself (or reset on the server), and its
+//! status is changed on the server only. Every rotation of a secret is
+//! recorded with who did it, for the agency concerned to see.
 
 use super::cache::{AccessCache, Change};
 use super::{NewGrant, check_grant, check_text, due_by, grantable, owned, secret};
@@ -10,7 +17,7 @@ use crate::error::ApiError;
 use chrono::{DateTime, Utc};
 use entities::access::{
     AgencyKind, AgencyStatus, Dataset, RequestStatus, access_grant, access_request, agency,
-    revoked_token,
+    revoked_token, secret_rotation,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -25,6 +32,53 @@ async fn find_agency(db: &DatabaseConnection, code: &str) -> Result<agency::Mode
         .ok_or_else(|| ApiError::NotFound(format!("no agency is registered as {code}")))
 }
 
+/// Who asks for an administrative change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor<'a> {
+    /// An agency, through the API, with its token's standing.
+    Agency {
+        code: &'a str,
+        /// Whether it holds `hub:admin`.
+        hub_admin: bool,
+    },
+    /// A command run on the hub's own server (`lienthong ...`): whoever
+    /// runs it holds the machine, its keys and its database already.
+    Server,
+}
+
+impl Actor<'_> {
+    /// The name recorded for this actor: the agency's code, or `server`.
+    pub fn name(&self) -> &str {
+        match self {
+            Actor::Agency { code, .. } => code,
+            Actor::Server => "server",
+        }
+    }
+
+    fn is_operator(&self) -> bool {
+        matches!(
+            self,
+            Actor::Server
+                | Actor::Agency {
+                    hub_admin: true,
+                    ..
+                }
+        )
+    }
+}
+
+fn dataset_names(datasets: &[Dataset]) -> String {
+    datasets
+        .iter()
+        .map(|d| match d {
+            Dataset::Population => "POPULATION",
+            Dataset::Land => "LAND",
+            Dataset::Enterprise => "ENTERPRISE",
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// What the hub operator gives to register an agency.
 #[derive(Debug, Clone)]
 pub struct NewAgency {
@@ -36,10 +90,24 @@ pub struct NewAgency {
 }
 
 /// Registers an agency; returns it with its client secret (shown once).
+/// Only the server makes an owner: through the API, `owns` must be empty.
 pub async fn register_agency(
     db: &DatabaseConnection,
+    actor: Actor<'_>,
     input: NewAgency,
 ) -> Result<(agency::Model, String), ApiError> {
+    if !actor.is_operator() {
+        return Err(ApiError::Forbidden {
+            required_scope: crate::auth::Scope::HubAdmin,
+        });
+    }
+    if actor != Actor::Server && !input.owns.is_empty() {
+        return Err(ApiError::NotAllowed(format!(
+            "ownership of a dataset is fixed by the hub's configuration, not given through the API: register {} without `owns` (asked for: {})",
+            input.code,
+            dataset_names(&input.owns)
+        )));
+    }
     let code_ok = (2..=32).contains(&input.code.len())
         && input
             .code
@@ -73,21 +141,12 @@ pub async fn register_agency(
     let hash = secret::hash_blocking(client_secret.clone())
         .await
         .map_err(ApiError::internal)?;
-    let owns: Vec<&str> = input
-        .owns
-        .iter()
-        .map(|d| match d {
-            Dataset::Population => "POPULATION",
-            Dataset::Land => "LAND",
-            Dataset::Enterprise => "ENTERPRISE",
-        })
-        .collect();
     let row = agency::Model {
+        owns: dataset_names(&input.owns),
         code: input.code,
         name: input.name.trim().to_owned(),
         kind: input.kind,
         province_code: input.province_code,
-        owns: owns.join(","),
         status: AgencyStatus::Active,
         client_secret_hash: Some(hash),
         created_at: Utc::now(),
@@ -101,14 +160,30 @@ pub async fn register_agency(
 }
 
 /// Suspends or reactivates an agency: its tokens stop or start working on
-/// the next request.
+/// the next request. The hub operator may not change an owner's status
+/// through the API (which would take its dataset's grants, log and
+/// register out of its hands); the server may (`lienthong
+/// set-agency-status`).
 pub async fn set_agency_status(
     db: &DatabaseConnection,
     cache: &AccessCache,
+    actor: Actor<'_>,
     code: &str,
     status: AgencyStatus,
 ) -> Result<agency::Model, ApiError> {
+    if !actor.is_operator() {
+        return Err(ApiError::Forbidden {
+            required_scope: crate::auth::Scope::HubAdmin,
+        });
+    }
     let row = find_agency(db, code).await?;
+    let owns = owned(&row);
+    if actor != Actor::Server && !owns.is_empty() {
+        return Err(ApiError::NotAllowed(format!(
+            "{code} owns {}: an owner's status is changed only on the hub's server (lienthong set-agency-status)",
+            dataset_names(&owns)
+        )));
+    }
     let mut active = row.into_active_model();
     active.status = Set(status);
     let row = active.update(db).await?;
@@ -117,19 +192,85 @@ pub async fn set_agency_status(
 }
 
 /// Gives an agency a new client secret (shown once); the old one stops
-/// working for new tokens.
+/// working for new tokens. An agency rotates its own; the hub operator
+/// rotates any agency's but an owner's (whoever holds an owner's secret
+/// acts as the owner); the server resets any (`lienthong
+/// reset-client-secret`, for a lost secret). Each rotation is recorded
+/// with who did it and when, shown to the agency on `agency(code)`.
 pub async fn rotate_client_secret(
     db: &DatabaseConnection,
+    actor: Actor<'_>,
     code: &str,
 ) -> Result<(agency::Model, String), ApiError> {
+    let own = matches!(actor, Actor::Agency { code: caller, .. } if caller == code);
+    if !own && !actor.is_operator() {
+        return Err(ApiError::NotAllowed(
+            "an agency rotates only its own client secret".into(),
+        ));
+    }
     let row = find_agency(db, code).await?;
+    let owns = owned(&row);
+    if !own && actor != Actor::Server && !owns.is_empty() {
+        return Err(ApiError::NotAllowed(format!(
+            "{code} owns {}: only {code} rotates its secret (with its own token); a lost one is reset on the hub's server (lienthong reset-client-secret)",
+            dataset_names(&owns)
+        )));
+    }
     let client_secret = secret::generate();
     let hash = secret::hash_blocking(client_secret.clone())
         .await
         .map_err(ApiError::internal)?;
+    let txn = db.begin().await?;
     let mut active = row.into_active_model();
     active.client_secret_hash = Set(Some(hash));
-    Ok((active.update(db).await?, client_secret))
+    let row = active.update(&txn).await?;
+    secret_rotation::ActiveModel {
+        agency: Set(code.to_owned()),
+        rotated_at: Set(Utc::now()),
+        rotated_by: Set(actor.name().to_owned()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok((row, client_secret))
+}
+
+/// Gives a client secret to an agency that has none yet (the demo's first
+/// secrets); `None` if it has one or is not registered. Not a rotation:
+/// nothing is replaced.
+pub async fn issue_first_secret(
+    db: &DatabaseConnection,
+    code: &str,
+) -> Result<Option<String>, ApiError> {
+    let row = agency::Entity::find_by_id(code.to_owned()).one(db).await?;
+    if row.is_none_or(|r| r.client_secret_hash.is_some()) {
+        return Ok(None);
+    }
+    let client_secret = secret::generate();
+    let hash = secret::hash_blocking(client_secret.clone())
+        .await
+        .map_err(ApiError::internal)?;
+    let updated = agency::Entity::update_many()
+        .col_expr(agency::Column::ClientSecretHash, Expr::value(hash))
+        .filter(agency::Column::Code.eq(code))
+        .filter(agency::Column::ClientSecretHash.is_null())
+        .exec(db)
+        .await?;
+    Ok((updated.rows_affected == 1).then_some(client_secret))
+}
+
+/// The rotations of an agency's secret, newest first.
+pub async fn secret_rotations(
+    db: &DatabaseConnection,
+    code: &str,
+) -> Result<Vec<secret_rotation::Model>, ApiError> {
+    use sea_orm::QueryOrder;
+    Ok(secret_rotation::Entity::find()
+        .filter(secret_rotation::Column::Agency.eq(code))
+        .order_by_desc(secret_rotation::Column::Id)
+        .all(db)
+        .await?)
 }
 
 /// Stores a grant after `check_grant`'s rules.
@@ -378,35 +519,95 @@ pub async fn decide_request(
     Ok((request, grant))
 }
 
-/// Revokes a token by id, effective on its next use on every node.
+/// A token id as the hub issues them: a UUID, hyphenated; returned in
+/// lower case.
+pub fn check_token_id(jti: &str) -> Result<String, ApiError> {
+    match uuid::Uuid::try_parse(jti) {
+        Ok(id) if jti.len() == 36 => Ok(id.hyphenated().to_string()),
+        _ => Err(ApiError::BadUserInput(
+            "jti must be a token id: a UUID such as 0b6e1c52-3f0a-4c1e-9d55-2f8a3c1e7b90 (see me { tokenId })"
+                .into(),
+        )),
+    }
+}
+
+/// Revokes a token by id, effective on its next use on every node. An
+/// agency revokes its own tokens only: the revocation is recorded for the
+/// caller's agency, so an id of another agency's token changes nothing
+/// (and the caller, told the same either way, learns nothing of it). The
+/// hub operator's revocation reaches any agency's token (`*`).
 pub async fn revoke_token(
     db: &DatabaseConnection,
     cache: &AccessCache,
-    caller: &str,
+    actor: Actor<'_>,
     jti: &str,
     keep_until: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    if jti.is_empty() || jti.len() > 64 {
-        return Err(ApiError::BadUserInput(
-            "jti must have 1 to 64 characters".into(),
-        ));
-    }
-    let exists = revoked_token::Entity::find_by_id(jti.to_owned())
-        .one(db)
-        .await?
-        .is_some();
-    if !exists {
+) -> Result<String, ApiError> {
+    let jti = check_token_id(jti)?;
+    let whose = if actor.is_operator() {
+        "*"
+    } else {
+        actor.name()
+    };
+    revoked_token::Entity::insert(
         revoked_token::Model {
-            jti: jti.to_owned(),
-            agency: caller.to_owned(),
+            jti: jti.clone(),
+            agency: whose.to_owned(),
             expires_at: keep_until,
             revoked_at: Utc::now(),
-            revoked_by: caller.to_owned(),
+            revoked_by: actor.name().to_owned(),
         }
-        .into_active_model()
-        .insert(db)
+        .into_active_model(),
+    )
+    .on_conflict_do_nothing()
+    .exec_without_returning(db)
+    .await?;
+    cache
+        .publish(Change::Token {
+            agency: whose.to_owned(),
+            jti: jti.clone(),
+        })
         .await?;
+    Ok(jti)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only a hyphenated UUID is a token id; control characters, other
+    /// forms and long strings are refused.
+    #[test]
+    fn only_a_uuid_is_a_token_id() {
+        let id = uuid::Uuid::new_v4().to_string();
+        assert_eq!(check_token_id(&id).unwrap(), id);
+        assert_eq!(check_token_id(&id.to_uppercase()).unwrap(), id);
+        for bad in [
+            "",
+            "x\u{0}",
+            "a".repeat(2048).as_str(),
+            id.replace('-', "").as_str(),
+            format!("{{{id}}}").as_str(),
+            format!("{id}\n").as_str(),
+        ] {
+            assert_eq!(check_token_id(bad).unwrap_err().code(), "BAD_USER_INPUT");
+        }
     }
-    cache.publish(Change::Token(jti.to_owned())).await?;
-    Ok(())
+
+    /// The operator and the server act for the hub; an agency for itself.
+    #[test]
+    fn actors_are_named_and_ranked() {
+        let province = Actor::Agency {
+            code: "UBND-68",
+            hub_admin: false,
+        };
+        let hub = Actor::Agency {
+            code: "TTDLQG",
+            hub_admin: true,
+        };
+        assert_eq!(province.name(), "UBND-68");
+        assert_eq!(Actor::Server.name(), "server");
+        assert!(!province.is_operator());
+        assert!(hub.is_operator() && Actor::Server.is_operator());
+    }
 }

@@ -6,9 +6,12 @@
 //! leaves, `http` turns the trail into one [`Entry`] per dataset and hands
 //! them to the node's [`writer::AuditWriter`], which commits the entries of
 //! concurrent requests in one transaction and chains them:
-//! `hash = sha256(prev_hash || canonical row)`. If the commit fails, the
-//! caller gets an error instead of the data. [`verify`] walks the chains.
+//! `hash = sha256(prev_hash || canonical row)`, with an HMAC of the
+//! [`key::AuditKey`] (which the database does not hold) on the last row of
+//! each batch. If the commit fails, the caller gets an error instead of the
+//! data. [`verify`] walks the chains and checks the MACs.
 
+pub mod key;
 pub mod verify;
 pub mod writer;
 

@@ -1,8 +1,17 @@
 //! `lienthong audit verify`: walks every node's chain in order, recomputes
 //! each row's hash, checks that each row follows the one before it, that
-//! the chain ends where its recorded head says, and that the subject index
-//! agrees with the rows. Stops at the first break and names the row.
+//! each batch MAC is right under the audit key, that the chain ends on an
+//! authenticated batch where its recorded head says, and that the subject
+//! index agrees with the rows. Stops at the first break and names the row.
+//!
+//! The hashes catch a row altered, inserted or removed by someone who does
+//! not recompute them; the MACs catch one who does (deleting a citizen's
+//! rows and re-hashing the rest with plain SHA-256), since the MAC of every
+//! batch from the first change on no longer matches and cannot be made
+//! again without the key. What the MACs cannot catch is said in
+//! [`super::key`]: a chain cut back to an earlier batch boundary.
 
+use super::key::AuditKey;
 use super::{Entry, GENESIS, chain_hash};
 use entities::audit::{access_log, access_log_subject, audit_chain};
 use sea_orm::{
@@ -62,6 +71,19 @@ pub enum Break {
     NoHead { node: String },
     #[error("the subject index of row {seq} (node {node}) does not match the row's subjects")]
     Index { node: String, seq: i64 },
+    #[error(
+        "row {seq} (node {node}) ends the batch of rows {first} to {last} of its chain, but its batch MAC does not match: rows of that batch or before it were altered, removed or re-hashed, or the MAC of an earlier batch was removed (or the audit key is not the one the log was written with)"
+    )]
+    BatchMac {
+        node: String,
+        seq: i64,
+        first: i64,
+        last: i64,
+    },
+    #[error(
+        "row {seq} (node {node}) ends the chain but carries no batch MAC: rows after the last authenticated batch were added or re-hashed, or its MAC was removed"
+    )]
+    Unauthenticated { node: String, seq: i64 },
 }
 
 /// Why verification could not finish.
@@ -75,8 +97,9 @@ pub enum VerifyError {
 
 const PAGE: u64 = 5_000;
 
-/// Walks every chain; `Ok` with what was checked, or the first break.
-pub async fn verify(db: &DatabaseConnection) -> Result<Report, VerifyError> {
+/// Walks every chain, checking batch MACs with `key`; `Ok` with what was
+/// checked, or the first break.
+pub async fn verify(db: &DatabaseConnection, key: &AuditKey) -> Result<Report, VerifyError> {
     let heads: BTreeMap<String, audit_chain::Model> = audit_chain::Entity::find()
         .all(db)
         .await?
@@ -94,7 +117,7 @@ pub async fn verify(db: &DatabaseConnection) -> Result<Report, VerifyError> {
     nodes.extend(logged);
     let mut rows = 0;
     for node in &nodes {
-        rows += verify_chain(db, node, heads.get(node)).await?;
+        rows += verify_chain(db, key, node, heads.get(node)).await?;
     }
     Ok(Report {
         chains: nodes.len(),
@@ -104,6 +127,7 @@ pub async fn verify(db: &DatabaseConnection) -> Result<Report, VerifyError> {
 
 async fn verify_chain(
     db: &DatabaseConnection,
+    key: &AuditKey,
     node: &str,
     head: Option<&audit_chain::Model>,
 ) -> Result<u64, VerifyError> {
@@ -115,6 +139,8 @@ async fn verify_chain(
     let mut at_head = head.is_some_and(|h| h.length == 0);
     let mut after_head: Option<i64> = None;
     let mut count: i64 = 0;
+    // The position of the last row whose batch MAC was checked.
+    let mut authenticated: i64 = 0;
     let mut last_seq = 0;
     loop {
         let page = access_log::Entity::find()
@@ -172,6 +198,18 @@ async fn verify_chain(
             }
             running = row.hash.clone();
             count += 1;
+            if let Some(mac) = &row.batch_mac {
+                // The batch began right after the last authenticated one.
+                if !key.verifies(node, authenticated + 1, count, &row.hash, mac) {
+                    return broken(Break::BatchMac {
+                        node: node.into(),
+                        seq: row.seq,
+                        first: authenticated + 1,
+                        last: count,
+                    });
+                }
+                authenticated = count;
+            }
             at_head = head.is_some_and(|h| h.head_hash == running && h.length == count);
             previous = Some((row.seq, row.prev_hash.clone()));
         }
@@ -180,7 +218,15 @@ async fn verify_chain(
     match head {
         None if count == 0 => Ok(0),
         None => broken(Break::NoHead { node: node.into() }),
-        Some(h) if h.head_hash == running && h.length == count => Ok(count as u64),
+        Some(h) if h.head_hash == running && h.length == count => {
+            if authenticated != count {
+                return broken(Break::Unauthenticated {
+                    node: node.into(),
+                    seq: last_seq,
+                });
+            }
+            Ok(count as u64)
+        }
         Some(h) => match after_head {
             Some(seq) => broken(Break::InsertedAtEnd {
                 node: node.into(),

@@ -6,7 +6,12 @@
 //! a conditional update on the hash it had: two processes that share a node
 //! id wait for each other there instead of forking the chain, and a writer
 //! whose head is stale reloads it and tries again.
+//!
+//! The last row of each batch carries the batch's MAC (`batch_mac`, see
+//! [`super::key`]): the node, the positions in the chain of the batch's
+//! first and last rows, and the last row's hash, under the audit key.
 
+use super::key::AuditKey;
 use super::{Count, Entry, GENESIS, chain_hash};
 use crate::metrics::Metrics;
 use chrono::Utc;
@@ -56,10 +61,12 @@ pub struct AuditWriter {
 }
 
 impl AuditWriter {
-    /// Starts the writer task of node `node`.
+    /// Starts the writer task of node `node`, which authenticates its
+    /// batches with `key`.
     pub fn start(
         db: DatabaseConnection,
         node: &str,
+        key: AuditKey,
         timeout: Duration,
         metrics: Arc<Metrics>,
     ) -> AuditWriter {
@@ -68,6 +75,7 @@ impl AuditWriter {
         let task = Task {
             db,
             node: node.clone(),
+            key,
             head: None,
             metrics,
         };
@@ -138,6 +146,7 @@ struct Head {
 struct Task {
     db: DatabaseConnection,
     node: Arc<str>,
+    key: AuditKey,
     head: Option<Head>,
     metrics: Arc<Metrics>,
 }
@@ -257,8 +266,12 @@ impl Task {
         };
         let mut rows = Vec::with_capacity(entries.len());
         let mut prev = head.hash.clone();
-        for entry in entries {
+        let first = head.length + 1;
+        let last = head.length + entries.len() as i64;
+        for (i, entry) in entries.iter().enumerate() {
             let hash = chain_hash(&prev, &self.node, entry);
+            let batch_mac = (i + 1 == entries.len())
+                .then(|| self.key.batch_mac(&self.node, first, last, &hash));
             rows.push(access_log::ActiveModel {
                 seq: NotSet,
                 at: Set(entry.at),
@@ -274,12 +287,13 @@ impl Task {
                 request_id: Set(entry.request_id.clone()),
                 prev_hash: Set(prev.clone()),
                 hash: Set(hash.clone()),
+                batch_mac: Set(batch_mac),
             });
             prev = hash;
         }
         let new_head = Head {
             hash: prev,
-            length: head.length + entries.len() as i64,
+            length: last,
             stored: true,
         };
         let now = Utc::now();

@@ -1,12 +1,15 @@
 //! Agencies, grants and access requests in the graph, and `me`.
 //!
-//! `hub:admin` registers and suspends agencies; an owner with
-//! `grants:manage` gives and revokes grants on its own dataset and decides
-//! requests for it; any agency may ask for access and see its own grants.
+//! `hub:admin` registers and suspends agencies, but never makes one the
+//! owner of a dataset, nor rotates an owner's secret or changes its status
+//! (see `access::service`); an owner with `grants:manage` gives and
+//! revokes grants on its own dataset and decides requests for it; any
+//! agency may ask for access, see its own grants, rotate its own secret
+//! and revoke its own tokens.
 
 use super::{db, principal};
 use crate::access::cache::AccessCache;
-use crate::access::service::{self, NewAgency, NewRequest};
+use crate::access::service::{self, Actor, NewAgency, NewRequest};
 use crate::access::{self as rules, NewGrant};
 use crate::auth::Scope;
 use crate::error::Gql;
@@ -64,6 +67,15 @@ mirror_enum!(
 
 fn cache<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Arc<AccessCache>> {
     Ok(&super::operation(ctx)?.services.cache)
+}
+
+/// The caller as an actor of the access rules.
+fn actor<'a>(ctx: &Context<'a>) -> async_graphql::Result<Actor<'a>> {
+    let p = principal(ctx)?;
+    Ok(Actor::Agency {
+        code: &p.agency,
+        hub_admin: p.has(Scope::HubAdmin),
+    })
 }
 
 /// The caller's jurisdiction over one dataset.
@@ -156,6 +168,65 @@ impl Agency {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+
+    /// When its client secret was last rotated; `null` if never. For the
+    /// agency itself and the hub operator.
+    async fn secret_rotated_at(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        Ok(self.rotations(ctx).await?.first().map(|r| r.at))
+    }
+
+    /// Who last rotated its client secret: the agency itself, the hub
+    /// operator's code, or `server` for a reset on the hub's server. For
+    /// the agency itself and the hub operator.
+    async fn secret_rotated_by(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        Ok(self.rotations(ctx).await?.first().map(|r| r.by.clone()))
+    }
+
+    /// Every rotation of its client secret, newest first. For the agency
+    /// itself and the hub operator.
+    async fn secret_rotations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<SecretRotation>> {
+        self.rotations(ctx).await
+    }
+}
+
+impl Agency {
+    /// The secret's rotations, if the caller may see them.
+    async fn rotations(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<SecretRotation>> {
+        let p = principal(ctx)?;
+        if p.agency != self.0.code && !p.has(Scope::HubAdmin) {
+            return Err(crate::error::ApiError::NotAllowed(format!(
+                "only {} and the hub operator see the rotations of its secret",
+                self.0.code
+            ))
+            .into_graphql());
+        }
+        let rows = service::secret_rotations(db(ctx)?, &self.0.code)
+            .await
+            .gql()?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SecretRotation {
+                at: r.rotated_at,
+                by: r.rotated_by,
+            })
+            .collect())
+    }
+}
+
+/// One rotation of an agency's client secret.
+#[derive(SimpleObject)]
+pub struct SecretRotation {
+    /// When the secret was replaced.
+    pub at: DateTime<Utc>,
+    /// Who replaced it: the agency itself, the hub operator's code, or
+    /// `server` for a reset on the hub's server.
+    pub by: String,
 }
 
 /// A grant: an owner lets an agency use some scopes of its dataset.
@@ -441,8 +512,13 @@ pub struct RegisterAgencyInput {
     pub kind: AgencyKind,
     /// For a province agency, its province code.
     pub province_code: Option<String>,
-    /// Datasets it owns (usually none).
-    #[graphql(default)]
+    /// Must be empty: who owns a dataset is fixed by the hub's
+    /// configuration and never given through the API (a non-empty list is
+    /// `FORBIDDEN`).
+    #[graphql(
+        default,
+        deprecation = "ownership of a dataset is not given through the API; leave it out"
+    )]
     pub owns: Vec<Dataset>,
 }
 
@@ -552,7 +628,8 @@ pub struct AccessMutation;
 
 #[Object]
 impl AccessMutation {
-    /// Registers an agency (hub operator only).
+    /// Registers an agency (hub operator only). It owns no dataset: its
+    /// scopes come from the grants owners give it.
     #[graphql(guard = "Scope::HubAdmin")]
     async fn register_agency(
         &self,
@@ -561,6 +638,7 @@ impl AccessMutation {
     ) -> async_graphql::Result<Option<RegisterAgencyPayload>> {
         let (row, client_secret) = service::register_agency(
             db(ctx)?,
+            actor(ctx)?,
             NewAgency {
                 code: input.code,
                 name: input.name,
@@ -578,7 +656,8 @@ impl AccessMutation {
     }
 
     /// Suspends or reactivates an agency (hub operator only): takes effect
-    /// on its next request.
+    /// on its next request. A dataset's owner is not suspended through the
+    /// API (`FORBIDDEN`), only on the hub's server.
     #[graphql(guard = "Scope::HubAdmin")]
     async fn set_agency_status(
         &self,
@@ -586,20 +665,25 @@ impl AccessMutation {
         code: String,
         status: AgencyStatus,
     ) -> async_graphql::Result<Option<Agency>> {
-        let row = service::set_agency_status(db(ctx)?, cache(ctx)?, &code, status.into())
-            .await
-            .gql()?;
+        let row =
+            service::set_agency_status(db(ctx)?, cache(ctx)?, actor(ctx)?, &code, status.into())
+                .await
+                .gql()?;
         Ok(Some(Agency(row)))
     }
 
-    /// Gives an agency a new client secret (hub operator only).
-    #[graphql(guard = "Scope::HubAdmin")]
+    /// Gives an agency a new client secret, shown once: your own, or, for
+    /// the hub operator, any agency's but a dataset owner's (`FORBIDDEN`:
+    /// an owner rotates its own). Each rotation is recorded with who did it
+    /// (`Agency.secretRotations`).
     async fn rotate_client_secret(
         &self,
         ctx: &Context<'_>,
         code: String,
     ) -> async_graphql::Result<Option<RotateClientSecretPayload>> {
-        let (row, client_secret) = service::rotate_client_secret(db(ctx)?, &code).await.gql()?;
+        let (row, client_secret) = service::rotate_client_secret(db(ctx)?, actor(ctx)?, &code)
+            .await
+            .gql()?;
         Ok(Some(RotateClientSecretPayload {
             agency: Agency(row),
             client_secret,
@@ -701,8 +785,10 @@ impl AccessMutation {
         }))
     }
 
-    /// Revokes a token by its id (default: the token of this request). It
-    /// is refused from its next use on.
+    /// Revokes one of your own tokens by its id (`jti`, a UUID; default:
+    /// the token of this request). It is refused from its next use on. An
+    /// id that is not one of your tokens changes nothing, and the answer is
+    /// the same; the hub operator revokes any agency's token.
     async fn revoke_token(
         &self,
         ctx: &Context<'_>,
@@ -711,9 +797,9 @@ impl AccessMutation {
         let p = principal(ctx)?;
         let jti = jti.unwrap_or_else(|| p.token_id.clone());
         let keep_until = Utc::now() + super::operation(ctx)?.services.revocation_retention;
-        service::revoke_token(db(ctx)?, cache(ctx)?, &p.agency, &jti, keep_until)
+        let token_id = service::revoke_token(db(ctx)?, cache(ctx)?, actor(ctx)?, &jti, keep_until)
             .await
             .gql()?;
-        Ok(Some(RevokeTokenPayload { token_id: jti }))
+        Ok(Some(RevokeTokenPayload { token_id }))
     }
 }

@@ -1,6 +1,10 @@
 //! The demo agencies of DESIGN.md (the hub operator, the three data owners,
 //! the people's committee of each of the 34 provinces) and the grants the
 //! owners give them, so that each agency's scopes are backed by real grants.
+//!
+//! This seed (and `lienthong register-agency --owns` on the server) is the
+//! only place where an agency becomes the owner of a dataset: the API never
+//! gives ownership, not even to the hub operator.
 
 use crate::refdata::reference;
 use chrono::Utc;
@@ -185,16 +189,10 @@ pub async fn ensure_client_secrets(
 ) -> anyhow::Result<Vec<(String, String)>> {
     let mut issued = Vec::new();
     for code in codes {
-        let Some(row) = agency::Entity::find_by_id((*code).to_owned())
-            .one(db)
-            .await?
-        else {
-            continue;
-        };
-        if row.client_secret_hash.is_none() {
-            let (_, secret) = crate::access::service::rotate_client_secret(db, code)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let secret = crate::access::service::issue_first_secret(db, code)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Some(secret) = secret {
             issued.push(((*code).to_owned(), secret));
         }
     }

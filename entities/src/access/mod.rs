@@ -1,10 +1,12 @@
 //! Who may use the hub: the registered agencies, the grants the data
-//! owners gave them, their requests for access, and revoked tokens.
+//! owners gave them, their requests for access, revoked tokens and the
+//! rotations of their client secrets.
 
 pub mod access_grant;
 pub mod access_request;
 pub mod agency;
 pub mod revoked_token;
+pub mod secret_rotation;
 
 use sea_orm::entity::prelude::*;
 

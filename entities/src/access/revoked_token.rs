@@ -1,4 +1,5 @@
-//! A token revoked before its expiry.
+//! A token revoked before its expiry: its id and the agency whose token it
+//! is (`*`: any agency's, revoked by the hub operator).
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -6,6 +7,9 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub jti: String,
+    /// The agency whose token with this id is refused: the revoking agency
+    /// itself, or `*` when the hub operator revoked it.
+    #[sea_orm(primary_key, auto_increment = false)]
     pub agency: String,
     /// Kept until then; after it the token is refused anyway.
     pub expires_at: DateTimeUtc,

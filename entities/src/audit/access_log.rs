@@ -27,6 +27,11 @@ pub struct Model {
     pub prev_hash: String,
     /// Hex SHA-256 of `prev_hash` and this row's canonical form.
     pub hash: String,
+    /// On the last row of each batch the writer committed: hex HMAC-SHA256,
+    /// under the audit key (which the database does not hold), of the node,
+    /// the positions of the batch's first and last rows in the chain and
+    /// this row's hash. `None` on the other rows.
+    pub batch_mac: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
