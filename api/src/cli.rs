@@ -236,6 +236,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
                 metrics,
                 feed: Arc::new(crate::registers::feed::Feed::default()),
                 verified: Default::default(),
+                login: Arc::new(crate::access::login::LoginGuard::new(config.login())),
             };
             let issued =
                 issue_agency_token(&state, &agency, requested, ttl.unwrap_or(config.token_ttl))

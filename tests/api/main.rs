@@ -6,6 +6,7 @@
 mod access;
 mod audit;
 mod auth;
+mod edge;
 mod graph;
 mod helpers;
 mod limits;

@@ -40,11 +40,31 @@ pub async fn hash_blocking(secret: String) -> anyhow::Result<String> {
     tokio::task::spawn_blocking(move || hash(&secret)).await?
 }
 
-/// Verifies on a blocking thread.
-pub async fn verify_blocking(secret: String, stored: String) -> bool {
-    tokio::task::spawn_blocking(move || verify(&secret, &stored))
-        .await
-        .unwrap_or(false)
+/// The hash of a secret nobody knows, with the parameters of real ones: a
+/// client without a secret (or unknown) is checked against it, so that its
+/// refusal costs the same time as a wrong secret's.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash(&generate()).expect("Argon2 hashes with its default parameters"))
+}
+
+/// Verifies on a blocking thread, against `stored` or, when there is none,
+/// against [`dummy_hash`] (always false then). `slot` is held until the
+/// hashing ends, even if the caller has gone: it is what bounds the memory
+/// and threads that Argon2 takes.
+pub async fn verify_blocking<T: Send + 'static>(
+    secret: String,
+    stored: Option<String>,
+    slot: T,
+) -> bool {
+    tokio::task::spawn_blocking(move || {
+        let against = stored.as_deref().unwrap_or_else(|| dummy_hash());
+        let verified = std::hint::black_box(verify(&secret, against));
+        drop(slot);
+        verified && stored.is_some()
+    })
+    .await
+    .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -60,5 +80,18 @@ mod tests {
         assert!(verify(&secret, &stored));
         assert!(!verify(&generate(), &stored));
         assert!(!verify(&secret, "not a hash"));
+    }
+
+    /// The dummy hash has the parameters of real hashes, so checking a
+    /// secret against it costs what a wrong secret costs.
+    #[test]
+    fn the_dummy_hash_is_shaped_like_a_real_one() {
+        let real = PasswordHash::new(hash(&generate()).unwrap().as_str())
+            .unwrap()
+            .params
+            .to_string();
+        let dummy = PasswordHash::new(dummy_hash()).unwrap().params.to_string();
+        assert_eq!(real, dummy);
+        assert!(!verify(&generate(), dummy_hash()));
     }
 }
