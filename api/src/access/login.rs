@@ -6,8 +6,10 @@
 //!   buckets, `governor`), and a client id is locked out after repeated
 //!   failures, for a time that doubles with each further failure;
 //! - at most `concurrency` secrets are checked at once (Argon2 takes about
-//!   19 MiB and tens of milliseconds each); a request waits for a turn only
-//!   briefly, in a bounded queue, then is told to come back;
+//!   19 MiB and tens of milliseconds each), each in a workspace kept for
+//!   the next, so that memory stays at `concurrency` workspaces however
+//!   long a flood lasts; a request waits for a turn only briefly, in a
+//!   bounded queue, then is told to come back;
 //! - an unknown client id, an agency without a secret and a wrong secret are
 //!   refused alike: same checks, same Argon2 work (against a dummy hash),
 //!   same answer.
@@ -15,7 +17,7 @@
 //! `LoginGuard::authenticate` does all of it; the handler maps
 //! [`LoginError`] to an OAuth error response.
 
-use crate::access::secret;
+use crate::access::secret::{self, Workspace};
 use entities::access::{AgencyStatus, agency};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sea_orm::{DatabaseConnection, DbErr, EntityTrait};
@@ -110,6 +112,7 @@ pub struct LoginGuard {
     by_client: DefaultKeyedRateLimiter<String>,
     failures: Mutex<HashMap<String, Failures>>,
     admitted: AtomicU64,
+    workspaces: Arc<Mutex<Vec<Workspace>>>,
 }
 
 impl LoginGuard {
@@ -122,6 +125,7 @@ impl LoginGuard {
             by_client: RateLimiter::keyed(per_minute(settings.client_per_minute)),
             failures: Mutex::new(HashMap::new()),
             admitted: AtomicU64::new(0),
+            workspaces: Arc::default(),
             settings,
         }
     }
@@ -189,9 +193,24 @@ impl LoginGuard {
         Ok(())
     }
 
-    /// A turn to check a secret: at once if one is free, else after a
-    /// bounded wait in a bounded queue.
-    async fn slot(&self) -> Result<OwnedSemaphorePermit, LoginError> {
+    /// A turn to check a secret, with a workspace: at once if one is
+    /// free, else after a bounded wait in a bounded queue.
+    async fn slot(&self) -> Result<Slot, LoginError> {
+        let permit = self.permit().await?;
+        let workspace = self
+            .workspaces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default();
+        Ok(Slot {
+            _permit: permit,
+            workspace,
+            pool: self.workspaces.clone(),
+        })
+    }
+
+    async fn permit(&self) -> Result<OwnedSemaphorePermit, LoginError> {
         if let Ok(permit) = self.slots.clone().try_acquire_owned() {
             return Ok(permit);
         }
@@ -273,6 +292,30 @@ impl LoginGuard {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         prune(&mut failures, now);
         failures.shrink_to_fit();
+    }
+}
+
+/// A turn to run Argon2 and the memory to run it in; both go back when
+/// it is dropped. There are never more than `concurrency` workspaces.
+struct Slot {
+    _permit: OwnedSemaphorePermit,
+    workspace: Workspace,
+    pool: Arc<Mutex<Vec<Workspace>>>,
+}
+
+impl AsMut<Workspace> for Slot {
+    fn as_mut(&mut self) -> &mut Workspace {
+        &mut self.workspace
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let workspace = std::mem::take(&mut self.workspace);
+        self.pool
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(workspace);
     }
 }
 
@@ -419,5 +462,10 @@ mod tests {
         drop(held);
         assert!(guard.slot().await.is_ok());
         assert_eq!(guard.waiting.load(Ordering::Acquire), 0);
+        assert_eq!(
+            guard.workspaces.lock().unwrap().len(),
+            1,
+            "one workspace, reused"
+        );
     }
 }
