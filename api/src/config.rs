@@ -155,6 +155,44 @@ pub struct Config {
     /// Log format.
     #[arg(long, env = "LIENTHONG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// Longest a client may take to send a request's line and headers, in
+    /// milliseconds (also how long an idle connection is kept open).
+    #[arg(long, env = "LIENTHONG_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+
+    /// Longest a client may take to send a request's whole body, in milliseconds.
+    #[arg(long, env = "LIENTHONG_BODY_TIMEOUT_MS", default_value_t = 30_000)]
+    pub body_timeout_ms: u64,
+
+    /// Most connections open at once; further ones wait in the listen backlog.
+    #[arg(long, env = "LIENTHONG_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// Client secrets checked at once by `/oauth/token` (Argon2, about 19 MiB each).
+    #[arg(long, env = "LIENTHONG_LOGIN_CONCURRENCY", default_value_t = 4)]
+    pub login_concurrency: usize,
+
+    /// Longest a token request waits for a secret check before it is told to
+    /// retry (503 `temporarily_unavailable`), in milliseconds.
+    #[arg(long, env = "LIENTHONG_LOGIN_QUEUE_MS", default_value_t = 2_000)]
+    pub login_queue_ms: u64,
+
+    /// Token requests per client id per minute (and in a burst).
+    #[arg(long, env = "LIENTHONG_LOGIN_CLIENT_PER_MINUTE", default_value_t = 10)]
+    pub login_client_per_minute: u32,
+
+    /// Token requests per source address per minute (and in a burst).
+    #[arg(long, env = "LIENTHONG_LOGIN_IP_PER_MINUTE", default_value_t = 60)]
+    pub login_ip_per_minute: u32,
+
+    /// Failed client authentications in a row after which a client id is locked out.
+    #[arg(long, env = "LIENTHONG_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: u32,
+
+    /// First lockout, in seconds; it doubles with each further failure, up to an hour.
+    #[arg(long, env = "LIENTHONG_LOGIN_LOCKOUT_S", default_value_t = 60)]
+    pub login_lockout_s: u64,
 }
 
 impl Config {
@@ -212,6 +250,27 @@ impl Config {
             introspection: self.introspection,
             max_connections_per_agency: self.max_connections_per_agency,
             max_subscriptions_per_agency: self.max_subscriptions_per_agency,
+        }
+    }
+
+    /// The server loop's limits on connections and slow clients.
+    pub fn edge(&self) -> crate::http_edge::EdgeSettings {
+        crate::http_edge::EdgeSettings {
+            header_timeout: std::time::Duration::from_millis(self.header_timeout_ms.max(1)),
+            body_timeout: std::time::Duration::from_millis(self.body_timeout_ms.max(1)),
+            max_connections: self.max_connections.max(1),
+        }
+    }
+
+    /// The limits on client authentication at `/oauth/token`.
+    pub fn login(&self) -> crate::access::login::LoginSettings {
+        crate::access::login::LoginSettings {
+            concurrency: self.login_concurrency.max(1),
+            queue_wait: std::time::Duration::from_millis(self.login_queue_ms),
+            client_per_minute: self.login_client_per_minute.max(1),
+            ip_per_minute: self.login_ip_per_minute.max(1),
+            max_failures: self.login_max_failures.max(1),
+            lockout: std::time::Duration::from_secs(self.login_lockout_s.max(1)),
         }
     }
 

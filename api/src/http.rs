@@ -9,13 +9,11 @@ use crate::db::Db;
 use crate::metrics::PoolFigures;
 pub use crate::session::{AppState, AuthError};
 use crate::session::{Caller, Outcome, Served, Transport};
-use axum::extract::{DefaultBodyLimit, Form, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Form, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use entities::access::{AgencyStatus, agency};
-use sea_orm::EntityTrait;
 use serde::Deserialize;
 use std::sync::Arc;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -556,10 +554,68 @@ fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     Some((id.to_owned(), secret.to_owned()))
 }
 
+/// Why a client got no token, as the OAuth error it is told; an unknown
+/// client and a wrong secret get the very same answer.
+fn login_refused(error: &crate::access::login::LoginError) -> Response {
+    use crate::access::login::{LoginError, retry_after_secs};
+    let (mut response, retry_after) = match error {
+        LoginError::Malformed(message) => (
+            oauth_error(StatusCode::BAD_REQUEST, "invalid_request", message),
+            None,
+        ),
+        LoginError::RateLimited { retry_after } => {
+            let seconds = retry_after_secs(*retry_after);
+            let message = format!("too many token requests; retry in {seconds} s");
+            (
+                oauth_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "temporarily_unavailable",
+                    &message,
+                ),
+                Some(seconds),
+            )
+        }
+        LoginError::Busy => (
+            oauth_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "the hub is busy; retry in 1 s",
+            ),
+            Some(1),
+        ),
+        LoginError::InvalidClient => (
+            oauth_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client authentication failed",
+            ),
+            None,
+        ),
+        LoginError::Database(error) => {
+            tracing::error!(%error, "token endpoint: database");
+            (
+                oauth_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "temporarily_unavailable",
+                    "try again",
+                ),
+                None,
+            )
+        }
+    };
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    response
+}
+
 /// `POST /oauth/token`: the client-credentials grant. The token carries the
 /// scopes the agency holds now (or the asked-for subset of them).
 async fn oauth_token(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     form: Result<Form<TokenForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
@@ -609,31 +665,13 @@ async fn oauth_token(
             );
         }
     };
-    let agency = match agency::Entity::find_by_id(client_id.clone())
-        .one(&state.db.conn)
+    let agency = match state
+        .login
+        .authenticate(&state.db.conn, peer.ip(), &client_id, client_secret)
         .await
     {
         Ok(agency) => agency,
-        Err(error) => {
-            tracing::error!(%error, "token endpoint: database");
-            return oauth_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "temporarily_unavailable",
-                "try again",
-            );
-        }
-    };
-    let verified = match agency.as_ref().and_then(|a| a.client_secret_hash.clone()) {
-        Some(hash) => crate::access::secret::verify_blocking(client_secret, hash).await,
-        None => false,
-    };
-    let Some(agency) = agency.filter(|a| verified && a.status == AgencyStatus::Active) else {
-        tracing::info!(client = %client_id, "token endpoint: client authentication failed");
-        return oauth_error(
-            StatusCode::UNAUTHORIZED,
-            "invalid_client",
-            "client authentication failed",
-        );
+        Err(error) => return login_refused(&error),
     };
     let requested = match form.scope.as_deref().map(ScopeSet::parse).transpose() {
         Ok(requested) => requested,

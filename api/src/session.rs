@@ -67,6 +67,8 @@ pub struct AppState {
     pub connections: Arc<Occupancy>,
     /// Live subscriptions per agency.
     pub subscriptions: Arc<Occupancy>,
+    /// Rate limits, lockouts and bounded secret checks for `/oauth/token`.
+    pub login: Arc<crate::access::login::LoginGuard>,
 }
 
 /// Who runs an operation, as the edge established it.
@@ -223,7 +225,7 @@ impl AppState {
     ) -> Served {
         let (request, shape) = match self.admit(&caller, request) {
             Ok(admitted) => admitted,
-            Err(served) => return served,
+            Err(served) => return *served,
         };
         if shape.kind == Some(OperationType::Subscription) {
             return Served::refused(
@@ -303,7 +305,7 @@ impl AppState {
         &self,
         caller: &Caller,
         mut request: async_graphql::Request,
-    ) -> Result<(async_graphql::Request, Shape), Served> {
+    ) -> Result<(async_graphql::Request, Shape), Box<Served>> {
         if let Err(wait) = self.rate.check(&caller.principal.agency) {
             let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
             let mut served = Served::refused(
@@ -314,18 +316,18 @@ impl AppState {
                 Outcome::RateLimited,
             );
             served.retry_after = Some(seconds);
-            return Err(served);
+            return Err(Box::new(served));
         }
         let limits = &self.limits;
         if request.query.len() > limits.max_document_bytes {
-            return Err(Served::refused(
+            return Err(Box::new(Served::refused(
                 ApiError::BadUserInput(format!(
                     "the document has {} bytes; at most {} are accepted",
                     request.query.len(),
                     limits.max_document_bytes
                 )),
                 Outcome::TooLarge,
-            ));
+            )));
         }
         let operation_name = request.operation_name.clone();
         let document = match request.parsed_query() {
@@ -333,12 +335,12 @@ impl AppState {
             Err(error) => {
                 let mut response = async_graphql::Response::from_errors(vec![error]);
                 crate::error::finish(&mut response);
-                return Err(Served {
+                return Err(Box::new(Served {
                     response,
                     outcome: Outcome::BadRequest,
                     retry_after: None,
                     label: "invalid".into(),
-                });
+                }));
             }
         };
         let shape = crate::limits::shape(
@@ -347,7 +349,12 @@ impl AppState {
             limits.max_expanded_fields,
         )
         .and_then(|shape| crate::limits::check_shape(&shape, limits).map(|()| shape))
-        .map_err(|message| Served::refused(ApiError::BadUserInput(message), Outcome::BadRequest))?;
+        .map_err(|message| {
+            Box::new(Served::refused(
+                ApiError::BadUserInput(message),
+                Outcome::BadRequest,
+            ))
+        })?;
         Ok((request, shape))
     }
 

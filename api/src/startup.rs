@@ -135,7 +135,9 @@ impl Application {
             metrics,
             feed,
             verified: Default::default(),
+            login: Arc::new(crate::access::login::LoginGuard::new(config.login())),
         };
+        state.login.warm_up();
         Ok(Application {
             listener,
             port,
@@ -203,12 +205,11 @@ impl Application {
         Ok(())
     }
 
-    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
+    /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight
+    /// (`http_edge`: header and body timeouts, a cap on connections).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let app = http::router(self.state, self.config.max_body_bytes);
-        axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        crate::http_edge::serve(self.listener, app, self.config.edge(), shutdown_signal()).await
     }
 }
 

@@ -152,6 +152,15 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> anyhow::Result<
         max_subscriptions_per_agency: 64,
         node_id: Some("node-a".into()),
         log_format: LogFormat::Text,
+        header_timeout_ms: 10_000,
+        body_timeout_ms: 30_000,
+        max_connections: 10_000,
+        login_concurrency: 4,
+        login_queue_ms: 2_000,
+        login_client_per_minute: 10,
+        login_ip_per_minute: 60,
+        login_max_failures: 5,
+        login_lockout_s: 60,
     };
     change(&mut config);
     let app = Application::build(config.clone()).await?;

@@ -8,6 +8,7 @@
 //! PostgreSQL's LISTEN/NOTIFY).
 
 pub mod cache;
+pub mod login;
 pub mod secret;
 pub mod service;
 
