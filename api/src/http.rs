@@ -487,7 +487,21 @@ async fn serve_graphql(
         }
         _ => "application/json",
     };
-    let body = serde_json::to_vec(&response).unwrap_or_else(|_| b"{}".to_vec());
+    let body = match serde_json::to_value(&response) {
+        // A request error (refused, unparsable, invalid): no `data` at all,
+        // as GraphQL over HTTP has it.
+        Ok(serde_json::Value::Object(mut body))
+            if response.data == async_graphql::Value::Null
+                && !response.errors.is_empty()
+                && response.errors.iter().all(|e| e.path.is_empty()) =>
+        {
+            body.remove("data");
+            serde_json::to_vec(&body)
+        }
+        Ok(body) => serde_json::to_vec(&body),
+        Err(error) => Err(error),
+    }
+    .unwrap_or_else(|_| b"{}".to_vec());
     let mut http = (status, [(header::CONTENT_TYPE, content_type)], body).into_response();
     if let Some(seconds) = retry_after {
         http.headers_mut()

@@ -141,9 +141,10 @@ impl Served {
 
 /// A response that is one error with a code and no data.
 pub fn refusal(error: ApiError) -> async_graphql::Response {
-    async_graphql::Response::from_errors(vec![
-        error.into_graphql().into_server_error(Default::default()),
-    ])
+    let mut error = error.into_graphql().into_server_error(Default::default());
+    // Not about a place in the document.
+    error.locations.clear();
+    async_graphql::Response::from_errors(vec![error])
 }
 
 /// Why a caller was not authenticated. Logged; the caller only learns

@@ -191,9 +191,10 @@ async fn a_demo_session_is_logged_exactly_and_read_by_owners_and_for_citizens() 
     assert_eq!(lookup["operation"], "Lookup");
     assert_eq!(lookup["dataset"], "POPULATION");
     assert_eq!(lookup["subjects"], json!([holder]));
+    // The lookup itself (it found the person) and the fields read.
     assert_eq!(
         lookup["fields"],
-        json!(["Citizen.dateOfBirth", "Citizen.fullName"])
+        json!(["Citizen.dateOfBirth", "Citizen.fullName", "Query.citizen"])
     );
     assert_eq!(lookup["purpose"], "Xác minh hồ sơ chuyển nhượng đất");
     assert_eq!(lookup["caseRef"], "HS-68-0001");
@@ -291,7 +292,7 @@ async fn a_demo_session_is_logged_exactly_and_read_by_owners_and_for_citizens() 
             (
                 "UBND-68".into(),
                 "POPULATION".into(),
-                json!(["Citizen.dateOfBirth", "Citizen.fullName"])
+                json!(["Citizen.dateOfBirth", "Citizen.fullName", "Query.citizen"])
             ),
         ]
     );

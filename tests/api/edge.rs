@@ -100,11 +100,11 @@ async fn a_flood_of_guesses_is_locked_out_and_others_still_get_tokens() -> anyho
     // A long queue: the assertions are about refusals, never about speed.
     let app = spawn_app_with(|c| c.login_queue_ms = 60_000).await?;
     let secret = rotate_secret(&app, "UBND-68").await?;
-    let bca_secret = rotate_secret(&app, "BCA").await?;
+    let other_secret = rotate_secret(&app, "UBND-01").await?;
 
     let mut statuses = Vec::new();
     for _ in 0..8 {
-        let response = ask_token(&app, "BCA", "a-guess").await?;
+        let response = ask_token(&app, "UBND-01", "a-guess").await?;
         let status = response.status().as_u16();
         let retry_after = response.headers().get("retry-after").cloned();
         let body: Value = response.json().await?;
@@ -122,7 +122,7 @@ async fn a_flood_of_guesses_is_locked_out_and_others_still_get_tokens() -> anyho
     }
     assert_eq!(statuses, [401, 401, 401, 401, 401, 429, 429, 429]);
     // Locked out: even the right secret waits for the lockout to end.
-    let locked = ask_token(&app, "BCA", &bca_secret).await?;
+    let locked = ask_token(&app, "UBND-01", &other_secret).await?;
     assert_eq!(locked.status(), 429);
 
     // A concurrent flood for another client id: at most its bucket (10)

@@ -196,7 +196,7 @@ async fn each_agency_has_its_own_rate_limit() -> anyhow::Result<()> {
 async fn slow_queries_are_cancelled() -> anyhow::Result<()> {
     let app = spawn_app_with(|c| c.request_timeout_ms = 1).await?;
     let token = app.token("UBND-68").await?;
-    let slow = "{ citizens(first: 500) { edges { node { fullName household { members { fullName landRights { parcel { rights { holderId } } } } } } } } }";
+    let slow = "{ citizens(first: 200) { edges { node { fullName household { members { fullName landRights { parcel { rights { holderId } } } } } } } } }";
     let mut cancelled = false;
     for _ in 0..5 {
         let body = app.graphql_with(&token, slow, json!({})).await?;

@@ -59,7 +59,7 @@ use sea_orm::DatabaseConnection;
 /// that nesting lists multiplies (six levels of `members` under a page of
 /// 500 citizens is refused before it runs, not after it has filled the
 /// memory). Pages count `first` instead.
-pub const LIST: usize = 10;
+pub const LIST: usize = 5;
 
 /// The query root: every dataset's queries, merged.
 #[derive(MergedObject, Default)]
