@@ -445,7 +445,8 @@ async fn item_09_verification_guesses_are_limited_and_each_is_logged() -> anyhow
 }
 
 /// A client that sends a mutation and resets the connection at once does
-/// not keep its write out of the access log (review item 10).
+/// not keep its write out of the access log: the write and its log row
+/// commit in one transaction (review item 10).
 #[tokio::test]
 async fn item_10_a_write_is_logged_even_when_the_client_goes_away() -> anyhow::Result<()> {
     use tokio::io::AsyncWriteExt;

@@ -576,7 +576,7 @@ impl EnterpriseMutation {
             db(ctx)?,
             &principal(ctx)?.agency,
             new,
-            super::idempotency(ctx).as_ref(),
+            &super::write_meta(ctx, Some(entities::access::Dataset::Enterprise))?,
         )
         .await
         .gql()?;
@@ -584,7 +584,6 @@ impl EnterpriseMutation {
             ctx,
             entities::access::Dataset::Enterprise,
             Scope::EnterpriseWrite,
-            written.subjects.iter().map(String::as_str),
         );
         Ok(Some(RegisterEnterprisePayload {
             enterprise: fresh_enterprise(ctx, &written.key).await?,
@@ -604,7 +603,7 @@ impl EnterpriseMutation {
             &input.code,
             input.status.into(),
             input.expected_version,
-            super::idempotency(ctx).as_ref(),
+            &super::write_meta(ctx, None)?,
         )
         .await
         .gql()?;
@@ -627,7 +626,7 @@ impl EnterpriseMutation {
             &input.code,
             &input.personal_id,
             input.expected_version,
-            super::idempotency(ctx).as_ref(),
+            &super::write_meta(ctx, Some(entities::access::Dataset::Enterprise))?,
         )
         .await
         .gql()?;
@@ -635,7 +634,6 @@ impl EnterpriseMutation {
             ctx,
             entities::access::Dataset::Enterprise,
             Scope::EnterpriseWrite,
-            written.subjects.iter().map(String::as_str),
         );
         Ok(Some(ChangeLegalRepresentativePayload {
             enterprise: fresh_enterprise(ctx, &written.key).await?,

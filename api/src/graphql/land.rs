@@ -471,7 +471,7 @@ impl LandMutation {
             db(ctx)?,
             &principal(ctx)?.agency,
             new,
-            super::idempotency(ctx).as_ref(),
+            &super::write_meta(ctx, None)?,
         )
         .await
         .gql()?;
@@ -499,16 +499,11 @@ impl LandMutation {
             input.holder_kind.into(),
             &input.holder_id,
             share_bp(input.share).gql()?,
-            super::idempotency(ctx).as_ref(),
+            &super::write_meta(ctx, Some(entities::access::Dataset::Land))?,
         )
         .await
         .gql()?;
-        super::wrote(
-            ctx,
-            entities::access::Dataset::Land,
-            Scope::LandWrite,
-            written.subjects.iter().map(String::as_str),
-        );
+        super::wrote(ctx, entities::access::Dataset::Land, Scope::LandWrite);
         Ok(Some(IssueLandRightPayload {
             land_right: fresh_right(ctx, &written.key).await?,
         }))
@@ -530,16 +525,11 @@ impl LandMutation {
             input.to_holder_kind.into(),
             &input.to_holder_id,
             input.expected_version,
-            super::idempotency(ctx).as_ref(),
+            &super::write_meta(ctx, Some(entities::access::Dataset::Land))?,
         )
         .await
         .gql()?;
-        super::wrote(
-            ctx,
-            entities::access::Dataset::Land,
-            Scope::LandWrite,
-            written.subjects.iter().map(String::as_str),
-        );
+        super::wrote(ctx, entities::access::Dataset::Land, Scope::LandWrite);
         Ok(Some(TransferLandRightPayload {
             land_right: fresh_right(ctx, &written.key).await?,
             previous: fresh_right(ctx, &input.certificate_number).await?,

@@ -317,22 +317,50 @@ pub(crate) fn feed_grew(ctx: &Context<'_>) {
     }
 }
 
-/// After a write: wakes this node's subscribers, and logs the write of
-/// personal data like a read (the mutation and whom it was about).
-pub(crate) fn wrote<'s>(
+/// How a mutation field writes: its idempotency key, and — for a write of
+/// personal data (`logged`) — the access-log row committed in the write's
+/// own transaction, which the register fills with the subjects it changed.
+pub(crate) fn write_meta(
+    ctx: &Context<'_>,
+    logged: Option<entities::access::Dataset>,
+) -> async_graphql::Result<crate::registers::Meta> {
+    let operation = operation(ctx)?;
+    let declared = &operation.trail.declared;
+    let log = logged.map(|dataset| crate::registers::WriteLog {
+        audit: operation.services.audit.clone(),
+        entry: crate::audit::Entry {
+            at: chrono::Utc::now(),
+            agency: operation.principal.agency.clone(),
+            // Owners write by right, under no grant.
+            grant_id: None,
+            operation: operation
+                .trail
+                .operation()
+                .unwrap_or_else(|| "anonymous".to_owned()),
+            dataset,
+            subjects: "[]".into(),
+            fields: serde_json::to_string(&[format!("Mutation.{}", ctx.item.node.name.node)])
+                .expect("strings serialise"),
+            purpose: declared.purpose.clone(),
+            case_ref: declared.case_ref.clone(),
+            request_id: declared.request_id.clone(),
+        },
+    });
+    Ok(crate::registers::Meta {
+        idempotency: idempotency(ctx),
+        log,
+    })
+}
+
+/// After a write: wakes this node's subscribers and counts the write in
+/// the sharing statistics (its log row was committed with it).
+pub(crate) fn wrote(
     ctx: &Context<'_>,
     dataset: entities::access::Dataset,
     scope: crate::auth::Scope,
-    subjects: impl IntoIterator<Item = &'s str>,
 ) {
     feed_grew(ctx);
     if let Some(Operation { trail, .. }) = ctx.data_opt::<Operation>() {
-        trail.disclosed(
-            dataset,
-            scope,
-            "Mutation",
-            &ctx.item.node.name.node,
-            subjects,
-        );
+        trail.served(dataset, scope);
     }
 }

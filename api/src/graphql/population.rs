@@ -844,16 +844,11 @@ impl PopulationMutation {
             db(ctx)?,
             &principal(ctx)?.agency,
             new,
-            super::idempotency(ctx).as_ref(),
+            &super::write_meta(ctx, Some(pop_dataset()))?,
         )
         .await
         .gql()?;
-        super::wrote(
-            ctx,
-            pop_dataset(),
-            Scope::PopulationWrite,
-            written.subjects.iter().map(String::as_str),
-        );
+        super::wrote(ctx, pop_dataset(), Scope::PopulationWrite);
         Ok(Some(RegisterCitizenPayload {
             citizen: fresh_citizen(ctx, &written.key).await?,
         }))
@@ -875,16 +870,11 @@ impl PopulationMutation {
             &input.commune_code,
             &input.residence_line,
             input.expected_version,
-            super::idempotency(ctx).as_ref(),
+            &super::write_meta(ctx, Some(pop_dataset()))?,
         )
         .await
         .gql()?;
-        super::wrote(
-            ctx,
-            pop_dataset(),
-            Scope::PopulationWrite,
-            written.subjects.iter().map(String::as_str),
-        );
+        super::wrote(ctx, pop_dataset(), Scope::PopulationWrite);
         Ok(Some(ChangeResidencePayload {
             citizen: fresh_citizen(ctx, &written.key).await?,
         }))
@@ -903,16 +893,11 @@ impl PopulationMutation {
             &input.personal_id,
             input.date_of_death,
             input.expected_version,
-            super::idempotency(ctx).as_ref(),
+            &super::write_meta(ctx, Some(pop_dataset()))?,
         )
         .await
         .gql()?;
-        super::wrote(
-            ctx,
-            pop_dataset(),
-            Scope::PopulationWrite,
-            written.subjects.iter().map(String::as_str),
-        );
+        super::wrote(ctx, pop_dataset(), Scope::PopulationWrite);
         Ok(Some(RecordDeathPayload {
             citizen: fresh_citizen(ctx, &written.key).await?,
         }))

@@ -2,7 +2,7 @@
 //! change its status, change its legal representative.
 
 use super::population::{MAX_ADDRESS_LINE, living};
-use super::{Change, Idempotency, Lock, Written, begin, check_version, commit, once, updated_one};
+use super::{Change, Lock, Meta, Written, begin, check_version, commit, once, updated_one};
 use crate::error::ApiError;
 use crate::ids;
 use crate::text::clean;
@@ -60,7 +60,7 @@ pub async fn register_enterprise(
     db: &DatabaseConnection,
     agency: &str,
     input: NewEnterprise,
-    idempotency: Option<&Idempotency>,
+    write: &Meta,
 ) -> Result<Written, ApiError> {
     ids::parse_tax_code(&input.code)?;
     let name = clean("name", &input.name, MAX_NAME)?;
@@ -96,7 +96,7 @@ pub async fn register_enterprise(
         }
     }
     let industries = &input.industries;
-    once(db, idempotency, async {
+    once(db, write.idempotency.as_ref(), async {
         let txn = begin(db).await?;
         if enterprise::Entity::find_by_id(input.code.clone())
             .one(&txn)
@@ -143,15 +143,16 @@ pub async fn register_enterprise(
         }))
         .exec_without_returning(&txn)
         .await?;
+        let written = Written::new(&input.code, [input.legal_rep_id.as_str()]);
         commit(
             txn,
             agency,
             vec![change(&input.code, "CREATED", &province)],
-            idempotency,
-            &input.code,
+            write,
+            &written,
         )
         .await?;
-        Ok(Written::new(&input.code, [input.legal_rep_id.as_str()]))
+        Ok(written)
     })
     .await
 }
@@ -165,9 +166,9 @@ pub async fn change_status(
     code: &str,
     status: EnterpriseStatus,
     expected_version: Option<i32>,
-    idempotency: Option<&Idempotency>,
+    write: &Meta,
 ) -> Result<Written, ApiError> {
-    once(db, idempotency, async {
+    once(db, write.idempotency.as_ref(), async {
         let txn = begin(db).await?;
         let current = existing(&txn, code).await?;
         check_version(
@@ -197,15 +198,16 @@ pub async fn change_status(
             .exec(&txn)
             .await?;
         updated_one(&format!("enterprise {code}"), updated.rows_affected)?;
+        let written = Written::new(code, []);
         commit(
             txn,
             agency,
             vec![change(code, "UPDATED", &current.head_office_province)],
-            idempotency,
-            code,
+            write,
+            &written,
         )
         .await?;
-        Ok(Written::new(code, []))
+        Ok(written)
     })
     .await
 }
@@ -219,9 +221,9 @@ pub async fn change_legal_representative(
     code: &str,
     personal_id: &str,
     expected_version: Option<i32>,
-    idempotency: Option<&Idempotency>,
+    write: &Meta,
 ) -> Result<Written, ApiError> {
-    once(db, idempotency, async {
+    once(db, write.idempotency.as_ref(), async {
         let txn = begin(db).await?;
         let current = existing(&txn, code).await?;
         check_version(
@@ -247,18 +249,16 @@ pub async fn change_legal_representative(
             .exec(&txn)
             .await?;
         updated_one(&format!("enterprise {code}"), updated.rows_affected)?;
+        let written = Written::new(code, [current.legal_rep_id.as_str(), personal_id]);
         commit(
             txn,
             agency,
             vec![change(code, "UPDATED", &current.head_office_province)],
-            idempotency,
-            code,
+            write,
+            &written,
         )
         .await?;
-        Ok(Written::new(
-            code,
-            [current.legal_rep_id.as_str(), personal_id],
-        ))
+        Ok(written)
     })
     .await
 }

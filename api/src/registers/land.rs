@@ -5,7 +5,7 @@
 //! that two writes on one parcel never both pass the shares check.
 
 use super::population::{MAX_ADDRESS_LINE, living};
-use super::{Change, Idempotency, Lock, Written, begin, check_version, commit, once, updated_one};
+use super::{Change, Lock, Meta, Written, begin, check_version, commit, once, updated_one};
 use crate::error::ApiError;
 use crate::ids;
 use crate::text::clean;
@@ -50,7 +50,7 @@ pub async fn register_parcel(
     db: &DatabaseConnection,
     agency: &str,
     input: NewParcel,
-    idempotency: Option<&Idempotency>,
+    write: &Meta,
 ) -> Result<Written, ApiError> {
     let id = ids::ParcelId::new(&input.commune, input.map_sheet, input.parcel_number)?.to_string();
     let address_line = clean("addressLine", &input.address_line, MAX_ADDRESS_LINE)?;
@@ -60,7 +60,7 @@ pub async fn register_parcel(
         ));
     }
     let province = super::province_of(&input.commune)?;
-    once(db, idempotency, async {
+    once(db, write.idempotency.as_ref(), async {
         let txn = begin(db).await?;
         if land_parcel::Entity::find_by_id(id.clone())
             .one(&txn)
@@ -86,15 +86,16 @@ pub async fn register_parcel(
         .exec_without_returning(&txn)
         .await
         .map_err(crate::error::conflict_on_unique)?;
+        let written = Written::new(&id, []);
         commit(
             txn,
             agency,
             vec![change("LandParcel", &id, "CREATED", &province)],
-            idempotency,
-            &id,
+            write,
+            &written,
         )
         .await?;
-        Ok(Written::new(&id, []))
+        Ok(written)
     })
     .await
 }
@@ -211,7 +212,7 @@ pub async fn issue_right(
     holder_kind: HolderKind,
     holder_id: &str,
     share_bp: i32,
-    idempotency: Option<&Idempotency>,
+    write: &Meta,
 ) -> Result<Written, ApiError> {
     ids::parse_parcel_id(parcel_id)?;
     if !(1..=WHOLE).contains(&share_bp) {
@@ -219,7 +220,7 @@ pub async fn issue_right(
             "share must be more than 0 and at most 1".into(),
         ));
     }
-    once(db, idempotency, async {
+    once(db, write.idempotency.as_ref(), async {
         let txn = begin(db).await?;
         let parcel = touch_parcel(&txn, parcel_id).await?;
         check_holder(&txn, holder_kind, holder_id).await?;
@@ -247,15 +248,9 @@ pub async fn issue_right(
             Utc::now().date_naive(),
         )
         .await?;
-        commit(
-            txn,
-            agency,
-            vec![change("LandRight", &number, "CREATED", &parcel.province_code)],
-            idempotency,
-            &number,
-        )
-        .await?;
-        Ok(Written::new(&number, [holder_id]))
+        let written = Written::new(&number, [holder_id]);
+        commit(txn, agency, vec![change("LandRight", &number, "CREATED", &parcel.province_code)], write, &written).await?;
+        Ok(written)
     })
     .await
 }
@@ -270,10 +265,10 @@ pub async fn transfer_right(
     to_kind: HolderKind,
     to_id: &str,
     expected_version: Option<i32>,
-    idempotency: Option<&Idempotency>,
+    write: &Meta,
 ) -> Result<Written, ApiError> {
     ids::parse_certificate_number(certificate)?;
-    once(db, idempotency, async {
+    once(db, write.idempotency.as_ref(), async {
         let txn = begin(db).await?;
         let right = Lock::Update
             .on(land_right::Entity::find_by_id(certificate.to_owned()))
@@ -327,6 +322,7 @@ pub async fn transfer_right(
             Utc::now().date_naive(),
         )
         .await?;
+        let written = Written::new(&number, [certificate, right.holder_id.as_str(), to_id]);
         commit(
             txn,
             agency,
@@ -339,14 +335,11 @@ pub async fn transfer_right(
                 ),
                 change("LandRight", &number, "CREATED", &parcel.province_code),
             ],
-            idempotency,
-            &number,
+            write,
+            &written,
         )
         .await?;
-        Ok(Written::new(
-            &number,
-            [certificate, right.holder_id.as_str(), to_id],
-        ))
+        Ok(written)
     })
     .await
 }

@@ -127,6 +127,23 @@ impl Idempotency {
     }
 }
 
+/// How a write is made: under which idempotency key, and what its
+/// access-log row says (`None` for a write of public data only). Built by
+/// the session's resolvers (`graphql::write_meta`).
+#[derive(Clone, Default)]
+pub struct Meta {
+    pub idempotency: Option<Idempotency>,
+    pub log: Option<WriteLog>,
+}
+
+/// The access-log row of a write, committed in the write's own
+/// transaction (its subjects filled in from what the write changed).
+#[derive(Clone)]
+pub struct WriteLog {
+    pub audit: crate::audit::writer::AuditWriter,
+    pub entry: crate::audit::Entry,
+}
+
 /// Runs a write at most once per idempotency key: a retry gets the first
 /// result, and a write that failed because its twin committed first gets
 /// the twin's result. (A retry changes nothing: its subjects are the row it
@@ -167,16 +184,19 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, ApiEr
     Ok(txn)
 }
 
-/// Appends the changes, records the idempotency key with `result_key`,
-/// tells the other nodes (PostgreSQL), and commits. (The caller tells
-/// this node's subscribers.)
+/// Appends the changes, records the idempotency key with the written
+/// key, appends the write's access-log row (when it has one), tells the
+/// other nodes (PostgreSQL), and commits. (The caller tells this node's
+/// subscribers.)
 pub async fn commit(
     txn: DatabaseTransaction,
     agency: &str,
     changes: Vec<Change>,
-    idempotency: Option<&Idempotency>,
-    result_key: &str,
+    write: &Meta,
+    written: &Written,
 ) -> Result<(), ApiError> {
+    let idempotency = write.idempotency.as_ref();
+    let result_key = written.key.as_str();
     let backend = txn.get_database_backend();
     let n = changes.len() as i64;
     let row = txn
@@ -225,6 +245,17 @@ pub async fn commit(
         .exec_without_returning(&txn)
         .await
         .map_err(crate::error::conflict_on_unique)?;
+    }
+    if let Some(log) = &write.log {
+        // The write and its log row commit together, whatever the client
+        // does meanwhile.
+        let mut subjects: Vec<&str> = written.subjects.iter().map(String::as_str).collect();
+        subjects.sort_unstable();
+        subjects.dedup();
+        let mut entry = log.entry.clone();
+        entry.at = chrono::SubsecRound::trunc_subsecs(now, 6);
+        entry.subjects = serde_json::to_string(&subjects).expect("strings serialise");
+        log.audit.append_in(&txn, &[entry]).await?;
     }
     if backend == DatabaseBackend::Postgres {
         txn.execute_raw(Statement::from_sql_and_values(

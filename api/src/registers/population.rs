@@ -2,8 +2,7 @@
 //! change a residence, record a death.
 
 use super::{
-    Change, Idempotency, Lock, Written, begin, check_version, commit, once, province_of,
-    updated_one,
+    Change, Lock, Meta, Written, begin, check_version, commit, once, province_of, updated_one,
 };
 use crate::error::ApiError;
 use crate::ids;
@@ -94,7 +93,7 @@ pub async fn register_citizen(
     db: &DatabaseConnection,
     agency: &str,
     input: NewCitizen,
-    idempotency: Option<&Idempotency>,
+    write: &Meta,
 ) -> Result<Written, ApiError> {
     ids::check_personal_id_agrees(&input.personal_id, input.sex, input.date_of_birth)?;
     if input.date_of_birth > Utc::now().date_naive() {
@@ -120,7 +119,7 @@ pub async fn register_citizen(
     for parent in &parents {
         ids::parse_personal_id(parent)?;
     }
-    once(db, idempotency, async {
+    once(db, write.idempotency.as_ref(), async {
         let txn = begin(db).await?;
         if citizen::Entity::find_by_id(input.personal_id.clone())
             .one(&txn)
@@ -196,11 +195,9 @@ pub async fn register_citizen(
                 province: province.clone(),
             },
         ];
-        commit(txn, agency, changes, idempotency, &input.personal_id).await?;
-        Ok(Written::new(
-            &input.personal_id,
-            parents.iter().map(|p| p.as_str()),
-        ))
+        let written = Written::new(&input.personal_id, parents.iter().map(|p| p.as_str()));
+        commit(txn, agency, changes, write, &written).await?;
+        Ok(written)
     })
     .await
 }
@@ -216,11 +213,11 @@ pub async fn change_residence(
     commune: &str,
     line: &str,
     expected_version: Option<i32>,
-    idempotency: Option<&Idempotency>,
+    write: &Meta,
 ) -> Result<Written, ApiError> {
     let province = province_of(commune)?;
     let line = clean("residenceLine", line, MAX_ADDRESS_LINE)?;
-    once(db, idempotency, async {
+    once(db, write.idempotency.as_ref(), async {
         let txn = begin(db).await?;
         let mover = living(&txn, personal_id, "moved", Lock::Update).await?;
         check_version(
@@ -342,11 +339,9 @@ pub async fn change_residence(
                 province: province.clone(),
             });
         }
-        commit(txn, agency, changes, idempotency, personal_id).await?;
-        Ok(Written::new(
-            personal_id,
-            moved_ids.iter().map(String::as_str),
-        ))
+        let written = Written::new(personal_id, moved_ids.iter().map(String::as_str));
+        commit(txn, agency, changes, write, &written).await?;
+        Ok(written)
     })
     .await
 }
@@ -359,9 +354,9 @@ pub async fn record_death(
     personal_id: &str,
     date_of_death: NaiveDate,
     expected_version: Option<i32>,
-    idempotency: Option<&Idempotency>,
+    write: &Meta,
 ) -> Result<Written, ApiError> {
-    once(db, idempotency, async {
+    once(db, write.idempotency.as_ref(), async {
         let txn = begin(db).await?;
         let citizen = living(&txn, personal_id, "recorded as dead again", Lock::Update).await?;
         check_version(
@@ -395,8 +390,9 @@ pub async fn record_death(
             op: "DIED",
             province: citizen.residence_province.clone(),
         }];
-        commit(txn, agency, changes, idempotency, personal_id).await?;
-        Ok(Written::new(personal_id, []))
+        let written = Written::new(personal_id, []);
+        commit(txn, agency, changes, write, &written).await?;
+        Ok(written)
     })
     .await
 }
