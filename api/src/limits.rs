@@ -242,6 +242,98 @@ impl<'d> Roots<'d> {
     }
 }
 
+/// The longest string any argument or variable may carry (registers have
+/// tighter limits per field).
+pub const MAX_STRING_CHARS: usize = 10_000;
+
+/// The one text rule at the edge: every string a caller sends — in the
+/// variables or written in the document's arguments — has no control,
+/// format (bidi, zero-width) or unassigned character and at most
+/// [`MAX_STRING_CHARS`] characters, so none reaches a database or a log
+/// (`text::is_forbidden` is the rule; registers normalise what they store).
+pub fn check_strings(
+    document: &ExecutableDocument,
+    variables: &async_graphql::Variables,
+) -> Result<(), String> {
+    for (name, value) in variables.iter() {
+        check_const(value, &format!("${name}"))?;
+    }
+    let mut sets: Vec<&SelectionSet> = document
+        .fragments
+        .values()
+        .map(|f| &f.node.selection_set.node)
+        .collect();
+    for (_, operation) in document.operations.iter() {
+        sets.push(&operation.node.selection_set.node);
+        for variable in &operation.node.variable_definitions {
+            if let Some(default) = &variable.node.default_value {
+                check_const(&default.node, &format!("${}", variable.node.name.node))?;
+            }
+        }
+    }
+    while let Some(set) = sets.pop() {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    // Variables in a literal stand for null here: they are
+                    // checked above.
+                    let literal =
+                        |value: &async_graphql::parser::Positioned<async_graphql_value::Value>| {
+                            value
+                                .node
+                                .clone()
+                                .into_const_with(|_| {
+                                    Ok::<_, std::convert::Infallible>(async_graphql::Value::Null)
+                                })
+                                .unwrap_or_default()
+                        };
+                    for (name, value) in &field.node.arguments {
+                        let at = format!("{}.{}", field.node.name.node, name.node);
+                        check_const(&literal(value), &at)?;
+                    }
+                    for directive in &field.node.directives {
+                        for (name, value) in &directive.node.arguments {
+                            let at = format!("@{}.{}", directive.node.name.node, name.node);
+                            check_const(&literal(value), &at)?;
+                        }
+                    }
+                    sets.push(&field.node.selection_set.node);
+                }
+                Selection::InlineFragment(fragment) => sets.push(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(_) => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_text(text: &str, at: &str) -> Result<(), String> {
+    if text.chars().count() > MAX_STRING_CHARS {
+        return Err(format!(
+            "{at}: a string has more than {MAX_STRING_CHARS} characters"
+        ));
+    }
+    if let Some(c) = text.chars().find(|c| crate::text::is_forbidden(*c)) {
+        return Err(format!(
+            "{at}: a string holds the character U+{:04X}, which is not allowed (control, format or invisible characters)",
+            c as u32
+        ));
+    }
+    Ok(())
+}
+
+fn check_const(value: &async_graphql::Value, at: &str) -> Result<(), String> {
+    use async_graphql::Value;
+    match value {
+        Value::String(text) => check_text(text, at),
+        Value::List(items) => items.iter().try_for_each(|v| check_const(v, at)),
+        Value::Object(fields) => fields
+            .iter()
+            .try_for_each(|(k, v)| check_const(v, &format!("{at}.{k}"))),
+        _ => Ok(()),
+    }
+}
+
 /// Refuses a document whose shape exceeds the limits, before async-graphql
 /// validates it (validation expands fragment spreads, so an unbounded
 /// expansion would take a core for seconds).
@@ -389,6 +481,32 @@ mod tests {
         )
         .unwrap();
         assert!(check_shape(&twice, &Limits::default()).is_err());
+    }
+
+    #[test]
+    fn strings_with_control_or_invisible_characters_are_refused_everywhere() {
+        let document = async_graphql::parser::parse_query(
+            "query ($x: String = \"ok\") { citizens(filter: { name: \"Nguy\u{0}n\" }) { edges { cursor } } }",
+        )
+        .unwrap();
+        let refused = check_strings(&document, &Default::default()).unwrap_err();
+        assert!(refused.contains("citizens.filter.name"), "{refused}");
+        let clean =
+            async_graphql::parser::parse_query("query ($x: String) { me { agencyCode } }").unwrap();
+        let variables = async_graphql::Variables::from_json(serde_json::json!({
+            "x": { "deep": ["Lê\u{202e}Lợi"] }
+        }));
+        let refused = check_strings(&clean, &variables).unwrap_err();
+        assert!(
+            refused.contains("U+202E") && refused.contains("$x.deep"),
+            "{refused}"
+        );
+        let fine =
+            async_graphql::Variables::from_json(serde_json::json!({ "x": "Nguyễn Văn Anh" }));
+        assert!(check_strings(&clean, &fine).is_ok());
+        let long =
+            async_graphql::Variables::from_json(serde_json::json!({ "x": "a".repeat(10_001) }));
+        assert!(check_strings(&clean, &long).is_err());
     }
 
     #[test]

@@ -331,6 +331,7 @@ impl AppState {
             )));
         }
         let operation_name = request.operation_name.clone();
+        let variables = std::mem::take(&mut request.variables);
         let document = match request.parsed_query() {
             Ok(document) => document,
             Err(error) => {
@@ -350,12 +351,14 @@ impl AppState {
             limits.max_expanded_fields,
         )
         .and_then(|shape| crate::limits::check_shape(&shape, limits).map(|()| shape))
+        .and_then(|shape| crate::limits::check_strings(document, &variables).map(|()| shape))
         .map_err(|message| {
             Box::new(Served::refused(
                 ApiError::BadUserInput(message),
                 Outcome::BadRequest,
             ))
         })?;
+        request.variables = variables;
         Ok((request, shape))
     }
 
@@ -463,19 +466,17 @@ fn label(shape: &Shape, validated: bool) -> String {
 /// reference, idempotency key) and its id. Either may be absent; present,
 /// each must be non-blank text of reasonable length.
 pub fn declared(headers: &HeaderMap, request_id: &str) -> Result<Declared, String> {
+    // The one text rule (`text::clean`): NFC, no control, bidi or
+    // zero-width characters, a bounded length; these go into the log.
     let text = |name: &str, max: usize| -> Result<Option<String>, String> {
         let Some(value) = headers.get(name) else {
             return Ok(None);
         };
         let text = std::str::from_utf8(value.as_bytes())
-            .map_err(|_| format!("{name} must be UTF-8 text"))?
-            .trim();
-        if text.is_empty() || text.chars().count() > max || text.chars().any(char::is_control) {
-            return Err(format!(
-                "{name} must have between 1 and {max} characters, without control characters"
-            ));
-        }
-        Ok(Some(text.to_owned()))
+            .map_err(|_| format!("{name} must be UTF-8 text"))?;
+        crate::text::clean(name, text, max)
+            .map(Some)
+            .map_err(|e| e.to_string())
     };
     let idempotency_key = text("idempotency-key", 100)?;
     if let Some(key) = &idempotency_key

@@ -569,3 +569,56 @@ async fn item_17_metric_labels_come_from_the_schema() -> anyhow::Result<()> {
     assert!(metrics.contains("operation=\"invalid\""), "{metrics}");
     Ok(())
 }
+
+/// One text rule at the edge: a NUL, a bidi override or a zero-width
+/// character in any string argument or variable is `BAD_USER_INPUT` on
+/// both transports (never `INTERNAL`, never stored or logged), and so is a
+/// declared purpose that carries one (review item 15).
+#[tokio::test]
+async fn item_15_control_and_invisible_characters_are_refused_at_the_edge() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let token = app.token("UBND-68").await?;
+    const SEARCH: &str = "query ($name: String) { citizens(first: 1, filter: { name: $name }) { edges { cursor } } }";
+    for bad in ["Nguy\u{0}n", "Lê\u{202e}Lợi", "An\u{200b}h", "line\nbreak"] {
+        let refused = app
+            .graphql_with(&token, SEARCH, json!({ "name": bad }))
+            .await?;
+        assert_eq!(first_code(&refused), "BAD_USER_INPUT", "{bad:?}: {refused}");
+        let literal = app
+            .graphql_with(
+                &token,
+                &format!(
+                    "{{ citizens(first: 1, filter: {{ name: {} }}) {{ edges {{ cursor }} }} }}",
+                    serde_json::to_string(bad)?
+                ),
+                json!({}),
+            )
+            .await?;
+        assert_eq!(first_code(&literal), "BAD_USER_INPUT", "{bad:?}: {literal}");
+    }
+    let mut socket = Subscriber::connect(&app, &token).await?;
+    let refused = socket
+        .run("1", SEARCH, json!({ "name": "Nguy\u{0}n" }))
+        .await?;
+    assert_eq!(first_code(&refused), "BAD_USER_INPUT", "{refused}");
+
+    // A declared purpose goes into the log: it follows the same rule.
+    let (status, _, body) = app
+        .post_graphql_with_headers(
+            Some(&token),
+            "{ me { agencyCode } }",
+            json!({}),
+            &[("x-purpose", "Xác minh\u{200b} hồ sơ")],
+        )
+        .await?;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(first_code(&body), "BAD_USER_INPUT", "{body}");
+    let mut refused = Subscriber::open(&app).await?;
+    refused
+        .send(json!({ "type": "connection_init", "payload": {
+            "Authorization": format!("Bearer {token}"), "X-Purpose": "a\u{202e}b" } }))
+        .await?;
+    let answer = refused.next().await?;
+    assert_eq!(answer["type"], "close", "{answer}");
+    Ok(())
+}
