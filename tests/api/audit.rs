@@ -238,7 +238,11 @@ async fn a_demo_session_is_logged_exactly_and_read_by_owners_and_for_citizens() 
     assert_eq!(land[0]["subjects"], json!(land_subjects));
     assert_eq!(
         land[0]["fields"],
-        json!(["LandRight.certificateNumber", "LandRight.holderId"])
+        json!([
+            "LandRight.certificateNumber",
+            "LandRight.holderId",
+            "Query.landRight"
+        ])
     );
     assert_eq!(land[0]["grantIds"], json!([]), "the owner reads by right");
     let enterprises = log_as(&app, "BTC", json!({})).await?;
@@ -282,7 +286,11 @@ async fn a_demo_session_is_logged_exactly_and_read_by_owners_and_for_citizens() 
             (
                 "BNNMT".into(),
                 "LAND".into(),
-                json!(["LandRight.certificateNumber", "LandRight.holderId"])
+                json!([
+                    "LandRight.certificateNumber",
+                    "LandRight.holderId",
+                    "Query.landRight"
+                ])
             ),
             (
                 "UBND-68".into(),

@@ -17,9 +17,16 @@ use std::time::Duration;
 
 use crate::ws::Subscriber;
 
-/// The code of the error at `path`.
+/// The code of the error at `path`, or of the request's error when the
+/// request was refused before it ran (no path, no data).
 pub(crate) fn code_at(body: &Value, path: &[&str]) -> String {
     error_at(body, path)
+        .or_else(|| {
+            body["errors"]
+                .as_array()
+                .and_then(|errors| errors.first())
+                .filter(|e| e["path"].is_null() && body["data"].is_null())
+        })
         .map(|e| e["extensions"]["code"].as_str().unwrap_or("").to_owned())
         .unwrap_or_else(|| format!("no error at {path:?}: {body}"))
 }

@@ -19,8 +19,8 @@ use entities::audit::{access_log, access_log_subject, audit_chain, sharing_day};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::{NotSet, Set},
-    ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait, QueryFilter,
-    QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QuerySelect, TransactionTrait,
 };
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -243,23 +243,7 @@ impl Task {
     }
 
     async fn load_head(&self) -> Result<Head, DbErr> {
-        Ok(
-            match audit_chain::Entity::find_by_id(self.node.to_string())
-                .one(&self.db)
-                .await?
-            {
-                Some(row) => Head {
-                    hash: row.head_hash,
-                    length: row.length,
-                    stored: true,
-                },
-                None => Head {
-                    hash: GENESIS.to_owned(),
-                    length: 0,
-                    stored: false,
-                },
-            },
-        )
+        head_of(&self.db, &self.node, false).await
     }
 
     async fn try_commit(&mut self, entries: &[Entry], counts: &[Count]) -> Result<Head, Failure> {
@@ -320,6 +304,26 @@ impl Task {
         txn.commit().await?;
         Ok(new_head)
     }
+}
+
+/// The head of `node`'s chain as committed (under a row lock when `lock`).
+async fn head_of(db: &impl ConnectionTrait, node: &str, lock: bool) -> Result<Head, DbErr> {
+    let mut find = audit_chain::Entity::find_by_id(node.to_owned());
+    if lock {
+        find = find.lock_exclusive();
+    }
+    Ok(match find.one(db).await? {
+        Some(row) => Head {
+            hash: row.head_hash,
+            length: row.length,
+            stored: true,
+        },
+        None => Head {
+            hash: GENESIS.to_owned(),
+            length: 0,
+            stored: false,
+        },
+    })
 }
 
 /// Appends `entries` to `node`'s chain inside `txn`, after `head`: rows
@@ -434,22 +438,7 @@ impl AuditWriter {
         txn: &DatabaseTransaction,
         entries: &[Entry],
     ) -> Result<(), DbErr> {
-        let head = match audit_chain::Entity::find_by_id(self.node.to_string())
-            .lock_exclusive()
-            .one(txn)
-            .await?
-        {
-            Some(row) => Head {
-                hash: row.head_hash,
-                length: row.length,
-                stored: true,
-            },
-            None => Head {
-                hash: GENESIS.to_owned(),
-                length: 0,
-                stored: false,
-            },
-        };
+        let head = head_of(txn, &self.node, true).await?;
         match append(txn, &self.node, &self.key, &head, entries).await? {
             Some(_) => Ok(()),
             None => Err(DbErr::Custom(

@@ -354,11 +354,13 @@ impl LandQuery {
         certificate_number: String,
     ) -> async_graphql::Result<Option<LandRight>> {
         ids::parse_certificate_number(&certificate_number).gql()?;
-        Ok(land_right::Entity::find_by_id(certificate_number)
+        let right = land_right::Entity::find_by_id(certificate_number)
             .one(db(ctx)?)
             .await
             .gql()?
-            .map(LandRight))
+            .map(LandRight);
+        super::found(ctx, Scope::LandRead, &right)?;
+        Ok(right)
     }
 }
 

@@ -284,15 +284,23 @@ pub(crate) fn listing(
 
 /// Records that the operation disclosed that these subjects exist (a
 /// lookup or a listing returned them), whatever fields it then selects.
-pub(crate) fn found<'s>(
+pub(crate) fn found<'s, S: crate::audit::Subject + 's>(
     ctx: &Context<'_>,
-    dataset: entities::access::Dataset,
     scope: crate::auth::Scope,
-    subjects: impl IntoIterator<Item = &'s str>,
+    found: impl IntoIterator<Item = &'s S>,
 ) -> async_graphql::Result<()> {
-    operation(ctx)?
-        .trail
-        .disclosed(dataset, scope, "Query", &ctx.item.node.name.node, subjects);
+    let Some(dataset) = crate::access::dataset_of(scope) else {
+        return Ok(());
+    };
+    operation(ctx)?.trail.disclosed(
+        dataset,
+        scope,
+        "Query",
+        &ctx.item.node.name.node,
+        found
+            .into_iter()
+            .flat_map(|subject| subject.subjects(scope).into_iter().flatten()),
+    );
     Ok(())
 }
 

@@ -148,14 +148,6 @@ impl Citizen {
             .await
             .gql()?
             .map(Household);
-        if let Some(household) = &household {
-            super::found(
-                ctx,
-                entities::access::Dataset::Population,
-                Scope::PopulationReadPii,
-                [household.0.head_id.as_str()],
-            )?;
-        }
         Ok(household)
     }
 
@@ -503,16 +495,9 @@ impl PopulationQuery {
     ) -> async_graphql::Result<Option<Citizen>> {
         ids::parse_personal_id(&personal_id).gql()?;
         let citizen = load_citizen(ctx, Some(&personal_id)).await?;
-        if let Some(citizen) = &citizen {
-            // Finding them discloses that they exist: recorded even when
-            // no field of theirs is selected.
-            super::found(
-                ctx,
-                entities::access::Dataset::Population,
-                Scope::PopulationRead,
-                [citizen.0.personal_id.as_str()],
-            )?;
-        }
+        // Finding them discloses that they exist: recorded even when no
+        // field of theirs is selected.
+        super::found(ctx, Scope::PopulationRead, &citizen)?;
         Ok(citizen)
     }
 
@@ -540,14 +525,7 @@ impl PopulationQuery {
         let rows = list_citizens(db(ctx)?, principal(ctx)?, &filter, &page)
             .await
             .gql()?;
-        let shown = rows.iter().take(page.first as usize);
-        super::found(
-            ctx,
-            entities::access::Dataset::Population,
-            Scope::PopulationRead,
-            shown.map(|c| c.personal_id.as_str()),
-        )?;
-        Ok(Some(connection(
+        let page_of = connection(
             rows,
             &page,
             |c| {
@@ -558,7 +536,13 @@ impl PopulationQuery {
                 }
             },
             Citizen,
-        )))
+        );
+        super::found(
+            ctx,
+            Scope::PopulationRead,
+            page_of.edges.iter().map(|edge| &edge.node),
+        )?;
+        Ok(Some(page_of))
     }
 
     /// A household by its number; `null` if none has it.
@@ -584,14 +568,7 @@ impl PopulationQuery {
             .await
             .gql()?
             .map(Household);
-        if let Some(household) = &household {
-            super::found(
-                ctx,
-                entities::access::Dataset::Population,
-                Scope::PopulationReadPii,
-                [household.0.head_id.as_str()],
-            )?;
-        }
+        super::found(ctx, Scope::PopulationReadPii, &household)?;
         Ok(household)
     }
 
