@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What abusive GraphQL documents do to everyone else: a document of doubly
-# spread fragments (2^40 fields once expanded, ~1.5 KB), lists nested six
+# spread fragments (2^24 fields once expanded, ~1 KB; below the parser's
+# recursion limit of 32), lists nested six
 # deep under a page of 500 citizens (~220 bytes), and a burst of
 # verification guesses. For each: the attacker's answer and how long it
 # took, /healthz and another agency's query latency while it runs, and the
@@ -72,7 +73,7 @@ def summary(answer):
     e = errors[0]
     return "%s: %s" % (e.get("extensions", {}).get("code", "?"), e.get("message", "")[:70])
 
-bomb = "query { ...F0 }\n" + "".join("fragment F%d on QueryRoot { ...F%d ...F%d }\n" % (i, i + 1, i + 1) for i in range(40)) + "fragment F40 on QueryRoot { me { agencyCode } }\n"
+bomb = "query { ...F0 }\n" + "".join("fragment F%d on QueryRoot { ...F%d ...F%d }\n" % (i, i + 1, i + 1) for i in range(24)) + "fragment F24 on QueryRoot { me { agencyCode } }\n"
 inner = "personalId"
 for _ in range(6):
     inner = "household { members { %s } }" % inner
