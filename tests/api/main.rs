@@ -5,6 +5,7 @@
 
 mod access;
 mod audit;
+mod audited;
 mod auth;
 mod authority;
 mod edge;

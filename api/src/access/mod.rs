@@ -12,42 +12,30 @@ pub mod login;
 pub mod secret;
 pub mod service;
 
-use crate::auth::{Jurisdiction, Scope, ScopeSet};
+use crate::auth::{DatasetScopes, Jurisdiction, Principal, Scope, ScopeSet};
 use crate::error::ApiError;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use entities::access::{AgencyKind, AgencyStatus, Dataset, access_grant, agency};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The dataset a scope reads or writes, if it belongs to one.
+/// The dataset a scope reads or writes, if it belongs to one (see
+/// [`Scope::dataset`], where the table is).
 pub fn dataset_of(scope: Scope) -> Option<Dataset> {
-    use Scope::*;
-    match scope {
-        PopulationVerify | PopulationRead | PopulationReadPii | PopulationWrite => {
-            Some(Dataset::Population)
-        }
-        LandRead | LandReadHolders | LandWrite => Some(Dataset::Land),
-        EnterpriseRead | EnterpriseReadMembers | EnterpriseWrite => Some(Dataset::Enterprise),
-        GrantsManage | AuditRead | HubAdmin => None,
-    }
+    scope.dataset()
 }
 
 /// The scopes an owner may grant on its dataset: every read scope, never
 /// writing (owners write their own data) nor administration.
 pub fn grantable(dataset: Dataset) -> ScopeSet {
-    use Scope::*;
-    match dataset {
-        Dataset::Population => [PopulationVerify, PopulationRead, PopulationReadPii]
-            .into_iter()
-            .collect(),
-        Dataset::Land => [LandRead, LandReadHolders].into_iter().collect(),
-        Dataset::Enterprise => [EnterpriseRead, EnterpriseReadMembers]
-            .into_iter()
-            .collect(),
-    }
+    dataset
+        .scopes()
+        .without([dataset.write_scope()].into_iter().collect())
 }
 
-/// The datasets an agency owns (`owns` is comma-separated).
-pub fn owned(agency: &agency::Model) -> Vec<Dataset> {
+/// The datasets an agency owns (`owns` is comma-separated), as its row
+/// says. On the request path, ask the [`Principal`] instead: its
+/// ownership comes from here once per agency, through the access cache.
+pub fn owned(agency: &agency::Model) -> BTreeSet<Dataset> {
     agency
         .owns
         .split(',')
@@ -69,10 +57,8 @@ pub fn own_scopes(agency: &agency::Model) -> ScopeSet {
     }
     let datasets = owned(agency);
     for dataset in &datasets {
-        for scope in Scope::ALL {
-            if dataset_of(scope) == Some(*dataset) {
-                scopes.insert(scope);
-            }
+        for scope in dataset.scopes().iter() {
+            scopes.insert(scope);
         }
     }
     if !datasets.is_empty() {
@@ -102,6 +88,8 @@ pub struct Access {
     /// Datasets read under a grant that asks every request to declare its
     /// purpose.
     pub purpose_required: BTreeSet<Dataset>,
+    /// The datasets the agency owns, from its row.
+    pub owns: BTreeSet<Dataset>,
     /// When this answer may change by itself (a grant starts or ends).
     pub valid_until: Option<DateTime<Utc>>,
 }
@@ -114,11 +102,12 @@ pub fn access_of(
 ) -> Access {
     let mut scopes = own_scopes(agency);
     let by_right = scopes;
+    let owns = owned(agency);
     let mut scope_grants = BTreeMap::new();
     let mut purpose_required = BTreeSet::new();
     let mut jurisdictions = BTreeMap::new();
-    for dataset in owned(agency) {
-        jurisdictions.insert(dataset, Jurisdiction::National);
+    for dataset in &owns {
+        jurisdictions.insert(*dataset, Jurisdiction::National);
     }
     let mut valid_until: Option<DateTime<Utc>> = None;
     let mut changes_at = |at: DateTime<Utc>| {
@@ -145,7 +134,7 @@ pub fn access_of(
                     .or_insert_with(|| grant.id.clone());
             }
         }
-        if grant.requires_purpose && !owned(agency).contains(&grant.dataset) {
+        if grant.requires_purpose && !owns.contains(&grant.dataset) {
             purpose_required.insert(grant.dataset);
         }
         let Ok(jurisdiction) = Jurisdiction::parse(&grant.jurisdiction) else {
@@ -163,6 +152,7 @@ pub fn access_of(
         jurisdictions,
         scope_grants,
         purpose_required,
+        owns,
         valid_until,
     }
 }
@@ -203,24 +193,19 @@ pub struct CheckedGrant {
 /// dataset's read scopes, to another registered agency, with a purpose, a
 /// legal basis and a sensible validity window.
 pub fn check_grant(
-    granter: &agency::Model,
+    granter: &Principal,
     grantee: Option<&agency::Model>,
     input: &NewGrant,
     now: DateTime<Utc>,
 ) -> Result<CheckedGrant, ApiError> {
-    if !owned(granter).contains(&input.dataset) {
-        return Err(ApiError::NotAllowed(format!(
-            "only the owner of {:?} may grant access to it; {} does not own it",
-            input.dataset, granter.code
-        )));
-    }
+    granter.require_owner(input.dataset)?;
     let Some(grantee) = grantee else {
         return Err(ApiError::BadUserInput(format!(
             "no agency is registered as {}",
             input.grantee
         )));
     };
-    if grantee.code == granter.code {
+    if grantee.code == granter.agency {
         return Err(ApiError::BadUserInput(
             "an owner already holds every scope of its own dataset".into(),
         ));
@@ -343,6 +328,19 @@ mod tests {
         }
     }
 
+    /// The principal of a token with every scope, nationally, for
+    /// `agency` as its row and grants make it now.
+    fn principal_of(agency: &agency::Model, grants: &[access_grant::Model]) -> Principal {
+        let claims = crate::auth::TokenClaims {
+            agency: agency.code.clone(),
+            scopes: Scope::ALL.into_iter().collect(),
+            jurisdiction: Jurisdiction::National,
+            token_id: "t".into(),
+            expires_at: 0,
+        };
+        Principal::narrowed(claims, &access_of(agency, grants, Utc::now()))
+    }
+
     fn new_grant(scopes: &[&str]) -> NewGrant {
         NewGrant {
             dataset: Dataset::Population,
@@ -355,6 +353,24 @@ mod tests {
             valid_from: None,
             valid_until: None,
         }
+    }
+
+    #[test]
+    fn owners_may_grant_every_read_scope_of_their_dataset_and_nothing_else() {
+        use Scope::*;
+        let expect = |scopes: &[Scope]| scopes.iter().copied().collect::<ScopeSet>();
+        assert_eq!(
+            grantable(Dataset::Population),
+            expect(&[PopulationVerify, PopulationRead, PopulationReadPii])
+        );
+        assert_eq!(
+            grantable(Dataset::Land),
+            expect(&[LandRead, LandReadHolders])
+        );
+        assert_eq!(
+            grantable(Dataset::Enterprise),
+            expect(&[EnterpriseRead, EnterpriseReadMembers])
+        );
     }
 
     #[test]
@@ -404,12 +420,43 @@ mod tests {
         assert_eq!(access.valid_until, Some(later.valid_from));
     }
 
+    /// What an agency owns comes from its row, once, into its access and
+    /// every principal of its tokens; a grant never makes an owner.
+    #[test]
+    fn ownership_reaches_the_principal_from_the_row_only() {
+        let bca = agency("BCA", AgencyKind::Ministry, "POPULATION, LAND");
+        let access = access_of(&bca, &[], Utc::now());
+        let both: BTreeSet<Dataset> = [Dataset::Population, Dataset::Land].into();
+        assert_eq!(access.owns, both);
+        assert_eq!(principal_of(&bca, &[]).owns, both);
+        let province = agency("UBND-68", AgencyKind::Province, "");
+        let granted = principal_of(
+            &province,
+            &[grant(Dataset::Population, "population:read", "*")],
+        );
+        assert!(granted.owns.is_empty() && granted.has(Scope::PopulationRead));
+        assert_eq!(
+            granted
+                .require_owner(Dataset::Population)
+                .unwrap_err()
+                .code(),
+            "FORBIDDEN"
+        );
+        // Losing a dataset narrows the principal like losing a scope.
+        let before = principal_of(&bca, &[]);
+        assert!(before.within(&access));
+        let mut lost = access.clone();
+        lost.owns.remove(&Dataset::Land);
+        assert!(!before.within(&lost));
+    }
+
     #[test]
     fn only_owners_grant_and_only_what_the_dataset_has() {
         let now = Utc::now();
-        let bca = agency("BCA", AgencyKind::Ministry, "POPULATION");
-        let btc = agency("BTC", AgencyKind::Ministry, "ENTERPRISE");
+        let bca = principal_of(&agency("BCA", AgencyKind::Ministry, "POPULATION"), &[]);
+        let btc = principal_of(&agency("BTC", AgencyKind::Ministry, "ENTERPRISE"), &[]);
         let province = agency("UBND-68", AgencyKind::Province, "");
+        let bca_row = agency("BCA", AgencyKind::Ministry, "POPULATION");
         let ok = check_grant(&bca, Some(&province), &new_grant(&["population:read"]), now);
         assert!(ok.is_ok());
         let not_owner = check_grant(&btc, Some(&province), &new_grant(&["population:read"]), now);
@@ -424,7 +471,7 @@ mod tests {
             assert_eq!(refused.unwrap_err().code(), "BAD_USER_INPUT", "{scopes:?}");
         }
         assert!(check_grant(&bca, None, &new_grant(&["population:read"]), now).is_err());
-        assert!(check_grant(&bca, Some(&bca), &new_grant(&["population:read"]), now).is_err());
+        assert!(check_grant(&bca, Some(&bca_row), &new_grant(&["population:read"]), now).is_err());
         let mut past = new_grant(&["population:read"]);
         past.valid_until = Some(now - Duration::days(1));
         assert!(check_grant(&bca, Some(&province), &past, now).is_err());

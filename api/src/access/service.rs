@@ -8,11 +8,14 @@
 //! `lienthong register-agency --owns`), never through the API; an owner's
 //! secret is rotated by the owner itself (or reset on the server), and its
 //! status is changed on the server only. Every rotation of a secret is
-//! recorded with who did it, for the agency concerned to see.
+//! recorded with who did it, for the agency concerned to see. What the
+//! caller owns is its `Principal`'s (`Principal::require_owner`), never
+//! read again here; the agency rows read here are those of the agency
+//! acted upon.
 
 use super::cache::{AccessCache, Change};
 use super::{NewGrant, check_grant, check_text, due_by, grantable, owned, secret};
-use crate::auth::{Jurisdiction, ScopeSet};
+use crate::auth::{Jurisdiction, Principal, ScopeSet};
 use crate::error::ApiError;
 use chrono::{DateTime, Utc};
 use entities::access::{
@@ -67,14 +70,11 @@ impl Actor<'_> {
     }
 }
 
-fn dataset_names(datasets: &[Dataset]) -> String {
+/// Datasets as the `owns` column and the API name them: `POPULATION,LAND`.
+fn dataset_names<'a>(datasets: impl IntoIterator<Item = &'a Dataset>) -> String {
     datasets
-        .iter()
-        .map(|d| match d {
-            Dataset::Population => "POPULATION",
-            Dataset::Land => "LAND",
-            Dataset::Enterprise => "ENTERPRISE",
-        })
+        .into_iter()
+        .map(sea_orm::ActiveEnum::to_value)
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -273,19 +273,19 @@ pub async fn secret_rotations(
         .await?)
 }
 
-/// Stores a grant after `check_grant`'s rules.
+/// Stores a grant after `check_grant`'s rules; `granter` must own the
+/// dataset.
 pub async fn grant_access(
     db: &DatabaseConnection,
     cache: &AccessCache,
-    granter: &str,
+    granter: &Principal,
     input: NewGrant,
 ) -> Result<access_grant::Model, ApiError> {
     let now = Utc::now();
-    let granter = find_agency(db, granter).await?;
     let grantee = agency::Entity::find_by_id(input.grantee.clone())
         .one(db)
         .await?;
-    let row = grant_row(&granter, grantee.as_ref(), &input, now)?
+    let row = grant_row(granter, grantee.as_ref(), &input, now)?
         .into_active_model()
         .insert(db)
         .await?;
@@ -295,7 +295,7 @@ pub async fn grant_access(
 
 /// The row of a new grant, after `check_grant`'s rules.
 fn grant_row(
-    granter: &agency::Model,
+    granter: &Principal,
     grantee: Option<&agency::Model>,
     input: &NewGrant,
     now: DateTime<Utc>,
@@ -312,7 +312,7 @@ fn grant_row(
         requires_purpose: input.requires_purpose,
         valid_from: checked.valid_from,
         valid_until: input.valid_until,
-        granted_by: granter.code.clone(),
+        granted_by: granter.agency.clone(),
         granted_at: now,
         revoked_at: None,
         revoke_reason: None,
@@ -416,29 +416,23 @@ pub async fn request_access(
     .await?)
 }
 
-/// The owner's answer to a request: approving creates the grant in the same
-/// transaction.
+/// The owner's answer to a request (`owner` must own the requested
+/// dataset): approving creates the grant in the same transaction.
 pub async fn decide_request(
     db: &DatabaseConnection,
     cache: &AccessCache,
-    caller: &str,
+    owner: &Principal,
     id: &str,
     approve: bool,
     reason: &str,
     valid_until: Option<DateTime<Utc>>,
 ) -> Result<(access_request::Model, Option<access_grant::Model>), ApiError> {
     check_text("reason", reason)?;
-    let owner = find_agency(db, caller).await?;
     let request = access_request::Entity::find_by_id(id.to_owned())
         .one(db)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no access request {id}")))?;
-    if !owned(&owner).contains(&request.dataset) {
-        return Err(ApiError::NotAllowed(format!(
-            "only the owner of {:?} may decide this request",
-            request.dataset
-        )));
-    }
+    owner.require_owner(request.dataset)?;
     if request.status != RequestStatus::Pending {
         return Err(ApiError::Conflict(format!(
             "request {id} is already decided"
@@ -463,7 +457,7 @@ pub async fn decide_request(
             valid_from: None,
             valid_until,
         };
-        Some(grant_row(&owner, grantee.as_ref(), &input, now)?)
+        Some(grant_row(owner, grantee.as_ref(), &input, now)?)
     } else {
         None
     };
@@ -481,7 +475,7 @@ pub async fn decide_request(
         .col_expr(access_request::Column::DecidedAt, Expr::value(now))
         .col_expr(
             access_request::Column::DecidedBy,
-            Expr::value(owner.code.clone()),
+            Expr::value(owner.agency.clone()),
         )
         .col_expr(
             access_request::Column::DecisionReason,
@@ -507,7 +501,7 @@ pub async fn decide_request(
     let request = access_request::Model {
         status,
         decided_at: Some(now),
-        decided_by: Some(owner.code.clone()),
+        decided_by: Some(owner.agency.clone()),
         decision_reason: Some(reason.trim().to_owned()),
         grant_id: grant.as_ref().map(|g| g.id.clone()),
         ..request

@@ -290,7 +290,7 @@ impl<S: Subject> Guard for Audited<'_, S> {
         self.scope.check(ctx).await?;
         if let (Some(operation), Some(dataset)) = (
             ctx.data_opt::<crate::graphql::Operation>(),
-            crate::access::dataset_of(self.scope),
+            self.scope.dataset(),
         ) {
             let trail = &operation.trail;
             trail.disclosed(

@@ -8,6 +8,7 @@
 pub mod keys;
 pub mod token;
 
+use crate::error::ApiError;
 use entities::access::Dataset;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -70,9 +71,94 @@ impl Scope {
         Scope::ALL.into_iter().find(|s| s.as_str() == text)
     }
 
-    fn bit(self) -> u16 {
+    const fn bit(self) -> u16 {
         1 << (self as u8)
     }
+
+    /// The dataset this scope reads or writes; `None` for the scopes of no
+    /// dataset (`grants:manage`, `audit:read`, `hub:admin`). Read from
+    /// [`DATASET_SCOPES`], like [`DatasetScopes::read_scope`].
+    pub fn dataset(self) -> Option<Dataset> {
+        DATASET_SCOPES
+            .iter()
+            .find(|row| row.scopes.contains(self))
+            .map(|row| row.dataset)
+    }
+}
+
+/// One dataset's scopes: the scope that reads it at all (its change feed
+/// and its lookups), the owner's write scope, and every scope of it.
+#[derive(Debug)]
+pub struct DatasetRow {
+    pub dataset: Dataset,
+    pub read: Scope,
+    pub write: Scope,
+    pub scopes: ScopeSet,
+}
+
+/// Which scopes belong to which dataset, in both directions: the one table
+/// that guards, the access log, grants and the change feed all read
+/// (through [`Scope::dataset`] and [`DatasetScopes`]).
+pub const DATASET_SCOPES: [DatasetRow; 3] = {
+    use Scope::*;
+    [
+        DatasetRow {
+            dataset: Dataset::Population,
+            read: PopulationRead,
+            write: PopulationWrite,
+            scopes: ScopeSet::of(&[
+                PopulationVerify,
+                PopulationRead,
+                PopulationReadPii,
+                PopulationWrite,
+            ]),
+        },
+        DatasetRow {
+            dataset: Dataset::Land,
+            read: LandRead,
+            write: LandWrite,
+            scopes: ScopeSet::of(&[LandRead, LandReadHolders, LandWrite]),
+        },
+        DatasetRow {
+            dataset: Dataset::Enterprise,
+            read: EnterpriseRead,
+            write: EnterpriseWrite,
+            scopes: ScopeSet::of(&[EnterpriseRead, EnterpriseReadMembers, EnterpriseWrite]),
+        },
+    ]
+};
+
+/// A dataset's scopes, from [`DATASET_SCOPES`]. (A trait because
+/// `Dataset` is the entities crate's type.)
+pub trait DatasetScopes {
+    /// The scope that lets a caller read the dataset at all, e.g.
+    /// `population:read`.
+    fn read_scope(self) -> Scope;
+    /// The owner's scope for writing the dataset, never granted.
+    fn write_scope(self) -> Scope;
+    /// Every scope of the dataset.
+    fn scopes(self) -> ScopeSet;
+}
+
+impl DatasetScopes for Dataset {
+    fn read_scope(self) -> Scope {
+        row(self).read
+    }
+
+    fn write_scope(self) -> Scope {
+        row(self).write
+    }
+
+    fn scopes(self) -> ScopeSet {
+        row(self).scopes
+    }
+}
+
+fn row(dataset: Dataset) -> &'static DatasetRow {
+    DATASET_SCOPES
+        .iter()
+        .find(|row| row.dataset == dataset)
+        .expect("every dataset has a row in DATASET_SCOPES")
 }
 
 impl fmt::Display for Scope {
@@ -86,7 +172,18 @@ impl fmt::Display for Scope {
 pub struct ScopeSet(u16);
 
 impl ScopeSet {
-    pub fn contains(self, scope: Scope) -> bool {
+    /// The set of these scopes (usable in constants).
+    pub const fn of(scopes: &[Scope]) -> ScopeSet {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < scopes.len() {
+            bits |= scopes[i].bit();
+            i += 1;
+        }
+        ScopeSet(bits)
+    }
+
+    pub const fn contains(self, scope: Scope) -> bool {
         self.0 & scope.bit() != 0
     }
 
@@ -100,6 +197,11 @@ impl ScopeSet {
 
     pub fn is_subset(self, other: ScopeSet) -> bool {
         self.0 & !other.0 == 0
+    }
+
+    /// The scopes of this set that are not in `other`.
+    pub fn without(self, other: ScopeSet) -> ScopeSet {
+        ScopeSet(self.0 & !other.0)
     }
 
     pub fn iter(self) -> impl Iterator<Item = Scope> {
@@ -232,9 +334,26 @@ pub struct Principal {
     pub grants: BTreeMap<Scope, String>,
     /// Datasets whose requests must declare a purpose.
     pub purpose_required: BTreeSet<Dataset>,
+    /// The datasets the agency owns (fixed on the server, never given
+    /// through the API): the authority to grant on them, decide requests
+    /// for them and read their access log and sharing statistics.
+    pub owns: BTreeSet<Dataset>,
 }
 
 impl Principal {
+    /// The one check of a data owner's authority: `FORBIDDEN` unless the
+    /// caller's agency owns `dataset`.
+    pub fn require_owner(&self, dataset: Dataset) -> Result<(), ApiError> {
+        if self.owns.contains(&dataset) {
+            return Ok(());
+        }
+        Err(ApiError::NotAllowed(format!(
+            "only the owner of {} may do this, and {} does not own it",
+            sea_orm::ActiveEnum::to_value(&dataset),
+            self.agency
+        )))
+    }
+
     /// The grant under which `scope` is held; `None` when held by right.
     pub fn grant_for(&self, scope: Scope) -> Option<&str> {
         self.grants.get(&scope).map(String::as_str)
@@ -258,9 +377,10 @@ impl Principal {
     }
 
     /// Whether the agency's access now still gives everything this principal
-    /// was given: every scope, every province of every dataset, and no new
-    /// purpose requirement. Any narrowing (a revoked or shrunk grant, a
-    /// suspension) makes it `false`, so that a long-lived connection ends.
+    /// was given: every scope, every province of every dataset, every
+    /// dataset it owned, and no new purpose requirement. Any narrowing (a
+    /// revoked or shrunk grant, a suspension) makes it `false`, so that a
+    /// long-lived connection ends.
     pub fn within(&self, access: &crate::access::Access) -> bool {
         let none = Jurisdiction::Provinces(BTreeSet::new());
         access.status == entities::access::AgencyStatus::Active
@@ -270,6 +390,7 @@ impl Principal {
                 .iter()
                 .all(|(dataset, j)| j.is_within(access.jurisdictions.get(dataset).unwrap_or(&none)))
             && access.purpose_required.is_subset(&self.purpose_required)
+            && self.owns.is_subset(&access.owns)
     }
 
     /// A principal for `claims` given the agency's access now.
@@ -287,6 +408,7 @@ impl Principal {
             expires_at: claims.expires_at,
             grants: access.scope_grants.clone(),
             purpose_required: access.purpose_required.clone(),
+            owns: access.owns.clone(),
         }
     }
 }
@@ -305,6 +427,75 @@ mod tests {
         assert!(!set.contains(Scope::PopulationRead));
         assert_eq!(set.to_string(), "population:read:pii land:read");
         assert!(ScopeSet::parse("land:read land:delete").is_err());
+    }
+
+    /// The scope ↔ dataset table: every scope named `<dataset>:…` belongs
+    /// to that dataset, the others to none; each dataset's read and write
+    /// scopes are its own, and every dataset has its row.
+    #[test]
+    fn scopes_and_datasets_map_both_ways() {
+        use sea_orm::{ActiveEnum, Iterable};
+        for scope in Scope::ALL {
+            let prefix = scope.as_str().split(':').next().unwrap();
+            let expected = Dataset::iter().find(|d| d.to_value().to_lowercase() == prefix);
+            assert_eq!(scope.dataset(), expected, "{scope}");
+        }
+        for dataset in Dataset::iter() {
+            let scopes = dataset.scopes();
+            assert!(scopes.contains(dataset.read_scope()), "{dataset:?}");
+            assert!(scopes.contains(dataset.write_scope()), "{dataset:?}");
+            assert_eq!(dataset.read_scope().dataset(), Some(dataset));
+            assert!(scopes.iter().all(|s| s.dataset() == Some(dataset)));
+        }
+        assert_eq!(Dataset::Population.read_scope(), Scope::PopulationRead);
+        assert_eq!(Dataset::Land.read_scope(), Scope::LandRead);
+        assert_eq!(Dataset::Enterprise.read_scope(), Scope::EnterpriseRead);
+        assert_eq!(Dataset::Land.write_scope(), Scope::LandWrite);
+        assert_eq!(
+            Dataset::Land.scopes(),
+            ScopeSet::parse("land:read land:read:holders land:write").unwrap()
+        );
+        for scope in [Scope::GrantsManage, Scope::AuditRead, Scope::HubAdmin] {
+            assert_eq!(scope.dataset(), None);
+        }
+    }
+
+    fn principal(agency: &str, owns: &[Dataset]) -> Principal {
+        Principal {
+            agency: agency.into(),
+            scopes: ScopeSet::default(),
+            jurisdictions: BTreeMap::new(),
+            token_id: "t".into(),
+            expires_at: 0,
+            grants: BTreeMap::new(),
+            purpose_required: BTreeSet::new(),
+            owns: owns.iter().copied().collect(),
+        }
+    }
+
+    /// An owner passes for its own datasets only; anyone else is
+    /// FORBIDDEN with a message that names the dataset and the caller.
+    #[test]
+    fn only_an_owner_passes_require_owner() {
+        let bca = principal("BCA", &[Dataset::Population]);
+        assert!(bca.require_owner(Dataset::Population).is_ok());
+        let refused = bca.require_owner(Dataset::Land).unwrap_err();
+        assert_eq!(refused.code(), "FORBIDDEN");
+        assert_eq!(
+            refused.to_string(),
+            "only the owner of LAND may do this, and BCA does not own it"
+        );
+        let province = principal("UBND-68", &[]);
+        for dataset in [Dataset::Population, Dataset::Land, Dataset::Enterprise] {
+            assert_eq!(
+                province.require_owner(dataset).unwrap_err().code(),
+                "FORBIDDEN"
+            );
+        }
+        // Scopes are not ownership: holding every scope owns nothing.
+        let mut everything = principal("TTDLQG", &[]);
+        everything.scopes = Scope::ALL.into_iter().collect();
+        assert!(everything.require_owner(Dataset::Population).is_err());
     }
 
     #[test]

@@ -477,15 +477,10 @@ impl AccessQuery {
         status: Option<RequestStatus>,
     ) -> async_graphql::Result<Vec<AccessRequest>> {
         let p = principal(ctx)?;
-        let me = agency::Entity::find_by_id(p.agency.clone())
-            .one(db(ctx)?)
-            .await
-            .gql()?;
-        let owned = me.as_ref().map(rules::owned).unwrap_or_default();
         let mut mine =
             Condition::any().add(access_request::Column::Requester.eq(p.agency.as_str()));
-        if !owned.is_empty() {
-            mine = mine.add(access_request::Column::Dataset.is_in(owned));
+        if !p.owns.is_empty() {
+            mine = mine.add(access_request::Column::Dataset.is_in(p.owns.iter().copied()));
         }
         let mut query = access_request::Entity::find().filter(mine);
         if let Some(status) = status {
@@ -700,7 +695,7 @@ impl AccessMutation {
         let grant = service::grant_access(
             db(ctx)?,
             cache(ctx)?,
-            &principal(ctx)?.agency,
+            principal(ctx)?,
             NewGrant {
                 dataset: input.dataset.into(),
                 grantee: input.grantee,
@@ -771,7 +766,7 @@ impl AccessMutation {
         let (request, grant) = service::decide_request(
             db(ctx)?,
             cache(ctx)?,
-            &principal(ctx)?.agency,
+            principal(ctx)?,
             &input.id,
             input.approve,
             &input.reason,

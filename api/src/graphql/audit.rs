@@ -5,7 +5,6 @@
 use super::access::Dataset;
 use super::page::{Conn, PageRequest, connection};
 use super::{db, principal};
-use crate::access as rules;
 use crate::auth::Scope;
 use crate::error::{ApiError, Gql};
 use crate::ids;
@@ -142,19 +141,6 @@ impl SubjectAccess {
     }
 }
 
-/// The datasets the caller owns.
-async fn owned_datasets(
-    db: &DatabaseConnection,
-    agency_code: &str,
-) -> Result<Vec<acc::Dataset>, ApiError> {
-    Ok(agency::Entity::find_by_id(agency_code.to_owned())
-        .one(db)
-        .await?
-        .as_ref()
-        .map(rules::owned)
-        .unwrap_or_default())
-}
-
 /// Rows naming `subject`, as a sub-query on the subject index.
 fn naming(subject: &str) -> sea_orm::Condition {
     sea_orm::Condition::all().add(
@@ -222,18 +208,13 @@ impl AuditQuery {
         let filter = filter.unwrap_or_default();
         let listing = super::listing(ctx, "access-log", 1, &filter)?;
         let page = listing.page(first, after.as_deref()).gql()?;
-        let owned = owned_datasets(db(ctx)?, &principal(ctx)?.agency)
-            .await
-            .gql()?;
+        let p = principal(ctx)?;
         let datasets: Vec<acc::Dataset> = match filter.dataset.map(acc::Dataset::from) {
-            Some(dataset) if owned.contains(&dataset) => vec![dataset],
             Some(dataset) => {
-                return Err(ApiError::NotAllowed(format!(
-                    "the access log of {dataset:?} is for its owner only"
-                ))
-                .into_graphql());
+                p.require_owner(dataset).gql()?;
+                vec![dataset]
             }
-            None => owned,
+            None => p.owns.iter().copied().collect(),
         };
         if datasets.is_empty() {
             return Err(ApiError::NotAllowed(
@@ -293,15 +274,9 @@ impl AuditQuery {
         ids::parse_personal_id(&personal_id).gql()?;
         let listing = super::listing(ctx, "subject-log", 1, &personal_id)?;
         let page = listing.page(first, after.as_deref()).gql()?;
-        let owned = owned_datasets(db(ctx)?, &principal(ctx)?.agency)
-            .await
+        principal(ctx)?
+            .require_owner(acc::Dataset::Population)
             .gql()?;
-        if !owned.contains(&acc::Dataset::Population) {
-            return Err(ApiError::NotAllowed(
-                "a citizen's access history is for the owner of the population register".into(),
-            )
-            .into_graphql());
-        }
         let query = access_log::Entity::find().filter(naming(&personal_id));
         let rows = page_of_log(db(ctx)?, query, &page).await.gql()?;
         let mut codes: Vec<&str> = rows.iter().map(|r| r.agency.as_str()).collect();

@@ -8,7 +8,7 @@ use super::access::Dataset;
 use super::page::{Conn, Listing, PageRequest, connection};
 use super::{db, principal};
 use crate::audit::writer::AuditWriter;
-use crate::auth::{Jurisdiction, Principal, Scope};
+use crate::auth::{DatasetScopes, Jurisdiction, Principal, Scope};
 use crate::error::{ApiError, Gql};
 use async_graphql::{Context, Object, Subscription};
 use chrono::{DateTime, Utc};
@@ -17,15 +17,6 @@ use entities::changes::change_event;
 use futures::Stream;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use std::collections::VecDeque;
-
-/// The scope that lets a caller see a dataset's changes.
-pub fn read_scope(dataset: acc::Dataset) -> Scope {
-    match dataset {
-        acc::Dataset::Population => Scope::PopulationRead,
-        acc::Dataset::Land => Scope::LandRead,
-        acc::Dataset::Enterprise => Scope::EnterpriseRead,
-    }
-}
 
 /// One change to a register, with its cursor sealed for the listing it
 /// was read in.
@@ -67,7 +58,7 @@ impl ChangeEvent {
     }
     /// The changed row's key: personal id, household number, enterprise
     /// code, parcel id or certificate number. Query it for its new state.
-    #[graphql(guard = "read_scope(self.change.dataset).on(self)")]
+    #[graphql(guard = "self.change.dataset.read_scope().on(self)")]
     async fn key(&self) -> Option<&str> {
         Some(&self.change.key)
     }
@@ -110,11 +101,12 @@ fn seq_after(page: &PageRequest) -> Result<i64, ApiError> {
 
 /// Whether the caller may see `dataset`'s changes at all.
 fn check_visible(principal: &Principal, dataset: acc::Dataset) -> Result<(), ApiError> {
-    if principal.has(read_scope(dataset)) {
+    let scope = dataset.read_scope();
+    if principal.has(scope) {
         Ok(())
     } else {
         Err(ApiError::Forbidden {
-            required_scope: read_scope(dataset),
+            required_scope: scope,
         })
     }
 }
@@ -325,7 +317,7 @@ async fn log_delivery(
     let mut subjects: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
     subjects.sort_unstable();
     subjects.dedup();
-    let scope = read_scope(dataset);
+    let scope = dataset.read_scope();
     let entry = crate::audit::Entry {
         at: chrono::SubsecRound::trunc_subsecs(Utc::now(), 6),
         agency: principal.agency.clone(),

@@ -65,7 +65,8 @@ mirror_enum!(
 pub struct Enterprise(pub enterprise::Model);
 
 /// An enterprise is logged under its code, with its legal representative
-/// when their name is disclosed. Its other register fields are public.
+/// when their name or their record is disclosed. Its other register
+/// fields are public.
 impl crate::audit::Subject for Enterprise {
     const TYPE: &'static str = "Enterprise";
     fn subjects(&self, scope: Scope) -> [Option<&str>; 2] {
@@ -172,7 +173,9 @@ impl Enterprise {
     }
 
     /// The legal representative. Their fields need the population scopes.
-    #[graphql(guard = "Scope::EnterpriseRead")]
+    // Who represents the enterprise is recorded like their name, even
+    // when none of their fields is selected.
+    #[graphql(guard = "Scope::EnterpriseRead.on(self)")]
     async fn legal_representative(
         &self,
         ctx: &Context<'_>,

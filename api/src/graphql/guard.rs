@@ -23,7 +23,7 @@ impl Guard for Scope {
         };
         let principal = &operation.principal;
         let trail = Some(&operation.trail);
-        let dataset = crate::access::dataset_of(*self);
+        let dataset = self.dataset();
         let refusal = if !principal.has(*self) {
             Some(ApiError::Forbidden {
                 required_scope: *self,
@@ -138,6 +138,7 @@ mod tests {
             expires_at: 0,
             grants: Default::default(),
             purpose_required: Default::default(),
+            owns: Default::default(),
         }
     }
 

@@ -215,6 +215,7 @@ mod tests {
             expires_at: 0,
             grants: Default::default(),
             purpose_required: Default::default(),
+            owns: Default::default(),
         }
     }
 

@@ -7,13 +7,12 @@ use super::enterprise::{EnterpriseStatus, EnterpriseType};
 use super::guard::{Provinces, listing_provinces};
 use super::land::LandUse;
 use super::{db, principal};
-use crate::access as rules;
 use crate::auth::Scope;
 use crate::error::{ApiError, Gql};
 use crate::refdata::reference;
 use async_graphql::{Context, Object, SimpleObject};
 use chrono::{Duration, NaiveDate, Utc};
-use entities::access::{self as acc, agency};
+use entities::access as acc;
 use entities::audit::sharing_day;
 use entities::enterprise::{self as ent, enterprise};
 use entities::land::{self as ld, land_parcel};
@@ -263,22 +262,13 @@ impl Statistics {
             )
             .into_graphql());
         }
-        let owned = agency::Entity::find_by_id(principal(ctx)?.agency.clone())
-            .one(db(ctx)?)
-            .await
-            .gql()?
-            .as_ref()
-            .map(rules::owned)
-            .unwrap_or_default();
+        let p = principal(ctx)?;
         let datasets: Vec<acc::Dataset> = match dataset.map(acc::Dataset::from) {
-            Some(d) if owned.contains(&d) => vec![d],
             Some(d) => {
-                return Err(ApiError::NotAllowed(format!(
-                    "the sharing statistics of {d:?} are for its owner only"
-                ))
-                .into_graphql());
+                p.require_owner(d).gql()?;
+                vec![d]
             }
-            None => owned,
+            None => p.owns.iter().copied().collect(),
         };
         let rows = sharing_day::Entity::find()
             .filter(sharing_day::Column::Dataset.is_in(datasets))
