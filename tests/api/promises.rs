@@ -642,3 +642,59 @@ async fn item_15_control_and_invisible_characters_are_refused_at_the_edge() -> a
     assert_eq!(answer["type"], "close", "{answer}");
     Ok(())
 }
+
+/// One change delivered to many subscribers of a node is read from the
+/// database once, not once per subscriber (review item 11).
+#[tokio::test]
+async fn item_11_one_change_to_many_subscribers_costs_one_read() -> anyhow::Result<()> {
+    const SUBSCRIBERS: u64 = 6;
+    const DEATH: &str = "mutation ($id: String!) {
+        recordDeath(input: { personalId: $id, dateOfDeath: \"2026-11-30\" }) { citizen { status } } }";
+    let app = spawn_app().await?;
+    let bca = app.token("BCA").await?;
+    let listed = app
+        .graphql_with(
+            &bca,
+            "{ citizens(first: 2, filter: { provinceCode: \"68\", status: ALIVE }) { edges { node { personalId } } } }",
+            json!({}),
+        )
+        .await?;
+    let people: Vec<String> = nodes(&listed, "citizens")
+        .iter()
+        .filter_map(|n| n["personalId"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(people.len(), 2, "{listed}");
+    let first = app
+        .graphql_with(&bca, DEATH, json!({ "id": people[0] }))
+        .await?;
+    assert!(errors(&first).is_empty(), "{first}");
+
+    let mut subscribers = Vec::new();
+    for i in 0..SUBSCRIBERS {
+        let mut subscriber = Subscriber::connect(&app, &bca).await?;
+        subscriber
+            .subscribe(&i.to_string(), "POPULATION", None)
+            .await?;
+        subscribers.push(subscriber);
+    }
+    // Let every subscription take its place in the feed.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let reads = app.state().feed.reads();
+    let written = app
+        .graphql_with(&bca, DEATH, json!({ "id": people[1] }))
+        .await?;
+    assert!(errors(&written).is_empty(), "{written}");
+    for subscriber in &mut subscribers {
+        let change = subscriber.change().await?;
+        assert_eq!(change["key"], people[1].as_str(), "{change}");
+    }
+    // One read for the write's notice on this node (and, on PostgreSQL, at
+    // most one more for the same write's NOTIFY), whatever the number of
+    // subscribers.
+    let reads = app.state().feed.reads() - reads;
+    assert!(
+        (1..=2).contains(&reads),
+        "{reads} reads of the feed to deliver one change to {SUBSCRIBERS} subscribers"
+    );
+    Ok(())
+}

@@ -33,6 +33,8 @@ const READ: u64 = 1000;
 pub struct Feed {
     grew: watch::Sender<u64>,
     tail: tokio::sync::Mutex<Tail>,
+    /// Reads of the feed from the database, for the operators and tests.
+    reads: std::sync::atomic::AtomicU64,
 }
 
 /// Every change numbered in `(floor, upto]`, in order.
@@ -52,6 +54,7 @@ impl Default for Feed {
         Feed {
             grew: watch::channel(0).0,
             tail: Default::default(),
+            reads: Default::default(),
         }
     }
 }
@@ -65,6 +68,16 @@ impl Feed {
     /// A receiver that wakes when the feed grows.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.grew.subscribe()
+    }
+
+    /// How many times the node has read the feed from the database.
+    pub fn reads(&self) -> u64 {
+        self.reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count_read(&self) {
+        self.reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Up to `limit` changes of `dataset` numbered after `after`, in order,
@@ -90,6 +103,7 @@ impl Feed {
         }
         if after < tail.floor {
             drop(tail);
+            self.count_read();
             return change_event::Entity::find()
                 .filter(change_event::Column::Dataset.eq(dataset))
                 .filter(change_event::Column::Seq.gt(after))
@@ -104,6 +118,7 @@ impl Feed {
             tail.read_at = notices;
             tail.read_when = Some(std::time::Instant::now());
             loop {
+                self.count_read();
                 let read = change_event::Entity::find()
                     .filter(change_event::Column::Seq.gt(tail.upto))
                     .order_by_asc(change_event::Column::Seq)
