@@ -7,6 +7,7 @@ mod access;
 mod audit;
 mod auth;
 mod authority;
+mod config;
 mod edge;
 mod graph;
 mod helpers;
