@@ -1,19 +1,21 @@
 //! The `lienthong` command: `serve` (the default), `migrate`, `seed`,
 //! `token`, `register-agency`, `reset-client-secret`, `set-agency-status`,
-//! `audit verify` and `schema`. Every flag is also a `LIENTHONG_*` variable, and
-//! `--config FILE` reads such variables from a file.
+//! `audit verify`, `config check` and `schema`. Every flag is also a
+//! `LIENTHONG_*` variable and a key of the TOML file of `--config FILE`
+//! (see [`crate::config`] for the order in which they override one another).
 
 use crate::access::cache::AccessCache;
 use crate::audit::key::AuditKey;
 use crate::auth::ScopeSet;
 use crate::auth::keys::SigningKeys;
-use crate::config::{Config, LogFormat, file_settings};
+use crate::config::{Config, LogFormat, Settings};
 use crate::seed::{self, SeedSize};
 use crate::startup::{Application, issue_token_with};
 use crate::{db, graphql};
 use anyhow::Context;
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -23,6 +25,12 @@ use std::process::ExitCode;
     about = "The GraphQL API of the national data-sharing hub"
 )]
 struct Cli {
+    /// A TOML file of settings named like the flags, with underscores
+    /// (`max_depth = 16`); the environment and the flags override it.
+    /// Accepted before or after the command.
+    #[arg(long, global = true, env = "LIENTHONG_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -121,8 +129,46 @@ enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// Inspect the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigCommand,
+    },
     /// Print the GraphQL schema (SDL).
     Schema,
+}
+
+impl Command {
+    /// The settings this command runs with, if it uses any.
+    fn config_mut(&mut self) -> Option<&mut Config> {
+        match self {
+            Command::Serve { config }
+            | Command::Migrate { config }
+            | Command::Seed { config, .. }
+            | Command::Token { config, .. }
+            | Command::RegisterAgency { config, .. }
+            | Command::ResetClientSecret { config, .. }
+            | Command::SetAgencyStatus { config, .. }
+            | Command::Audit {
+                action: AuditCommand::Verify { config },
+            }
+            | Command::Config {
+                action: ConfigCommand::Check { config },
+            } => Some(config),
+            Command::Schema => None,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration, each value with where it came
+    /// from (default, config file, environment variable or flag), the
+    /// database password hidden; exit non-zero if it is invalid.
+    Check {
+        #[command(flatten)]
+        config: Config,
+    },
 }
 
 #[derive(Subcommand)]
@@ -141,39 +187,82 @@ enum AuditCommand {
 pub fn main() -> ExitCode {
     match run(std::env::args_os().collect()) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
+        Err(error) => match error.downcast::<clap::Error>() {
+            // Usage errors, `--help` and `--version`, as clap prints them.
+            Ok(error) => error.exit(),
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }
 
-fn run(mut args: Vec<OsString>) -> anyhow::Result<()> {
-    apply_config_file(&args)?;
-    // `lienthong` alone, or with only flags, means `lienthong serve`.
-    let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("-");
-    if first.starts_with('-') && !matches!(first, "-h" | "--help" | "-V" | "--version") {
-        args.insert(1, "serve".into());
-    }
-    let cli = Cli::parse_from(args);
-    let log_format = match &cli.command {
-        Command::Serve { config }
-        | Command::Migrate { config }
-        | Command::Seed { config, .. }
-        | Command::Token { config, .. }
-        | Command::RegisterAgency { config, .. }
-        | Command::ResetClientSecret { config, .. }
-        | Command::SetAgencyStatus { config, .. }
-        | Command::Audit {
-            action: AuditCommand::Verify { config },
-        } => config.log_format,
-        Command::Schema => LogFormat::Text,
+/// A command line, parsed, with its settings layered.
+pub(crate) struct Invocation {
+    command: Command,
+    pub(crate) settings: Option<Settings>,
+}
+
+/// Parses `args` (the program's name first) and loads the settings of the
+/// command: defaults, the `--config` file, the environment, the flags.
+pub(crate) fn parse(args: Vec<OsString>) -> anyhow::Result<Invocation> {
+    let matches = Cli::command().try_get_matches_from(with_default_command(args))?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    let settings = match cli.command.config_mut() {
+        Some(config) => {
+            let settings =
+                Settings::load(config, command_matches(&matches), cli.config.as_deref())?;
+            config.clone_from(settings.config());
+            Some(settings)
+        }
+        None => None,
     };
+    Ok(Invocation {
+        command: cli.command,
+        settings,
+    })
+}
+
+/// `lienthong` alone, or with only flags, means `lienthong serve`; a
+/// `--config FILE` before the command does not count as a flag of `serve`.
+fn with_default_command(mut args: Vec<OsString>) -> Vec<OsString> {
+    let mut at = 1;
+    while let Some(arg) = args.get(at).and_then(|a| a.to_str()) {
+        match arg {
+            "--config" => at += 2,
+            _ if arg.starts_with("--config=") => at += 1,
+            "-h" | "--help" | "-V" | "--version" => return args,
+            _ if arg.starts_with('-') => break,
+            _ => return args,
+        }
+    }
+    args.insert(at.min(args.len()), "serve".into());
+    args
+}
+
+/// The matches of the innermost command, where its `Config` is flattened.
+fn command_matches(matches: &ArgMatches) -> &ArgMatches {
+    match matches.subcommand() {
+        Some((_, inner)) => command_matches(inner),
+        None => matches,
+    }
+}
+
+fn run(args: Vec<OsString>) -> anyhow::Result<()> {
+    let Invocation { command, settings } = parse(args)?;
+    if let (Command::Config { .. }, Some(settings)) = (&command, &settings) {
+        print!("{}", settings.report());
+        return Ok(());
+    }
+    let log_format = settings
+        .as_ref()
+        .map_or(LogFormat::Text, |s| s.config().log_format);
     init_tracing(log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(execute(cli.command))
+    runtime.block_on(execute(command))
 }
 
 async fn execute(command: Command) -> anyhow::Result<()> {
@@ -336,38 +425,8 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("{} is now {:?}", agency.code, agency.status);
         }
+        Command::Config { .. } => unreachable!("`config check` runs without a runtime"),
         Command::Schema => print!("{}", graphql::sdl()),
-    }
-    Ok(())
-}
-
-/// Sets the `LIENTHONG_*` variables of `--config FILE` (or
-/// `LIENTHONG_CONFIG`) that the environment does not already set, so that
-/// flags override the environment, which overrides the file.
-fn apply_config_file(args: &[OsString]) -> anyhow::Result<()> {
-    let mut path = std::env::var_os("LIENTHONG_CONFIG");
-    let mut iter = args.iter().skip(1);
-    while let Some(arg) = iter.next() {
-        let text = arg.to_string_lossy();
-        if text == "--config" {
-            path = iter.next().cloned();
-        } else if let Some(value) = text.strip_prefix("--config=") {
-            path = Some(value.into());
-        }
-    }
-    let Some(path) = path else {
-        return Ok(());
-    };
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("reading config file {}", path.to_string_lossy()))?;
-    let settings = file_settings(&text)
-        .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.to_string_lossy()))?;
-    for (key, value) in settings {
-        if std::env::var_os(&key).is_none() {
-            // SAFETY: called at the start of `main`, before the runtime or
-            // any other thread exists.
-            unsafe { std::env::set_var(key, value) };
-        }
     }
     Ok(())
 }

@@ -1,20 +1,38 @@
-//! Typed configuration, layered: defaults, then a config file of
-//! `LIENTHONG_*=value` lines (`--config`), then `LIENTHONG_*` environment
-//! variables, then command-line flags. Secrets never appear in `Debug`.
+//! Typed configuration, layered: defaults, then a TOML file (`--config FILE`
+//! or `LIENTHONG_CONFIG`), then `LIENTHONG_*` environment variables, then
+//! command-line flags. Secrets never appear in `Debug`.
+//!
+//! clap parses the flags and the environment exactly as it always has (with
+//! each field's default); [`Settings::load`] then asks clap where each value
+//! came from and lets `figment` merge the layers in order, so that the file
+//! slips in between the defaults and the environment and each value keeps
+//! its origin for `lienthong config check`. The file's keys are the fields'
+//! names (`database_url`, `max_depth`…); an unknown key stops startup with
+//! the nearest valid name.
 
-use clap::{Args, ValueEnum};
+use anyhow::Context;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, ValueEnum};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Text,
     Json,
 }
 
 /// Everything `serve`, `migrate`, `seed` and `token` share.
-#[derive(Args, Clone)]
+///
+/// `Serialize` exists only for the layering below: the database URL may
+/// hold a password, so never log a serialized `Config` (its `Debug` hides
+/// the password).
+#[derive(Args, Clone, Serialize, Deserialize)]
 pub struct Config {
     /// Database URL: `sqlite://FILE?mode=rwc` (embedded, the default) or
     /// `postgres://user@host/db` (production).
@@ -320,26 +338,242 @@ impl std::fmt::Debug for Config {
     }
 }
 
-/// Reads `LIENTHONG_*=value` lines from a config file, for the variables not
-/// already set in the environment. Blank lines and `#` comments are skipped.
-pub fn file_settings(text: &str) -> Result<Vec<(String, String)>, String> {
-    let mut settings = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            return Err(format!("line {}: expected LIENTHONG_NAME=value", n + 1));
-        };
-        let key = key.trim();
-        if !key.starts_with("LIENTHONG_") {
-            return Err(format!("line {}: {key} is not a LIENTHONG_ setting", n + 1));
-        }
-        let value = value.trim().trim_matches('"');
-        settings.push((key.to_owned(), value.to_owned()));
+/// The layers' names, lowest first; each value keeps the name of the layer
+/// it came from.
+const DEFAULTS: &str = "default";
+const FILE: &str = "config file";
+const ENVIRONMENT: &str = "environment";
+const COMMAND_LINE: &str = "command line";
+
+/// One layer of settings for `figment`.
+struct Layer {
+    metadata: Metadata,
+    values: Dict,
+}
+
+impl Provider for Layer {
+    fn metadata(&self) -> Metadata {
+        self.metadata.clone()
     }
-    Ok(settings)
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Ok(Profile::Default.collect(self.values.clone()))
+    }
+}
+
+/// The settings of a [`Config`], in the order of its fields: their ids
+/// (the names used in the file), flags and variables.
+fn settings() -> Vec<clap::Arg> {
+    Config::augment_args(clap::Command::new("lienthong"))
+        .get_arguments()
+        .cloned()
+        .collect()
+}
+
+/// The effective [`Config`] and where each of its values came from.
+pub struct Settings {
+    config: Config,
+    figment: Figment,
+    file: Option<PathBuf>,
+}
+
+impl Settings {
+    /// Layers the TOML `file` under the environment and the flags.
+    ///
+    /// `parsed` is what clap made of defaults, environment and flags, and
+    /// `matches` (the command's own, where `Config` is flattened) tells
+    /// which of the three each value is: defaults go below the file, the
+    /// rest above it.
+    pub fn load(
+        parsed: &Config,
+        matches: &ArgMatches,
+        file: Option<&Path>,
+    ) -> anyhow::Result<Settings> {
+        let known = settings();
+        let known: Vec<&str> = known.iter().map(|arg| arg.get_id().as_str()).collect();
+        let Value::Dict(_, values) =
+            Value::serialize(parsed).context("a path in the settings is not UTF-8")?
+        else {
+            anyhow::bail!("the settings are not a table");
+        };
+        let (mut defaults, mut environment, mut flags) = (Dict::new(), Dict::new(), Dict::new());
+        for (key, value) in values {
+            let layer = match matches.value_source(&key) {
+                Some(ValueSource::EnvVariable) => &mut environment,
+                Some(ValueSource::CommandLine) => &mut flags,
+                _ => &mut defaults,
+            };
+            layer.insert(key, value);
+        }
+        let named = |name: &'static str, values| Layer {
+            metadata: Metadata::named(name),
+            values,
+        };
+        let mut figment = Figment::from(named(DEFAULTS, defaults));
+        if let Some(path) = file {
+            figment = figment.merge(file_layer(path, &known)?);
+        }
+        let figment = figment
+            .merge(named(ENVIRONMENT, environment))
+            .merge(named(COMMAND_LINE, flags));
+        let config = figment
+            .extract::<Config>()
+            .map_err(|error| invalid(error, file))?;
+        Ok(Settings {
+            config,
+            figment,
+            file: file.map(Path::to_owned),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn into_config(self) -> Config {
+        self.config
+    }
+
+    /// The effective settings, one `key = value  # origin` line each, in
+    /// TOML so that they can be pasted into a config file. The database
+    /// password is hidden; unset options say what they fall back to.
+    pub fn report(&self) -> String {
+        let mut lines = Vec::new();
+        for arg in settings() {
+            let key = arg.get_id().as_str();
+            let origin = self.origin(&arg);
+            let value = self
+                .figment
+                .find_value(key)
+                .ok()
+                .filter(|value| !matches!(value, Value::Empty(..)));
+            let line = match (key, value) {
+                ("database_url", _) => {
+                    format!("{key} = {}", json(&redact_url(&self.config.database_url)))
+                }
+                (_, Some(value)) => format!("{key} = {}", json(&value)),
+                ("signing_key", None) => format!(
+                    "{key} = {}",
+                    json(&self.config.signing_key_path().display().to_string())
+                ),
+                ("audit_key", None) => format!(
+                    "{key} = {}",
+                    json(&self.config.audit_key_path().display().to_string())
+                ),
+                ("node_id", None) => format!("{key} = {}", json(&self.config.node())),
+                ("db_max_connections", None) => {
+                    format!("# {key} is not set: 8 on SQLite, 32 on PostgreSQL")
+                }
+                (_, None) => format!("# {key} is not set"),
+            };
+            lines.push((line, origin));
+        }
+        let width = lines.iter().map(|(line, _)| line.len()).max().unwrap_or(0);
+        let mut report = match &self.file {
+            Some(path) => format!("# effective configuration, with {}\n", path.display()),
+            None => "# effective configuration, with no config file\n".to_owned(),
+        };
+        for (line, origin) in lines {
+            report.push_str(&format!("{line:<width$}  # {origin}\n"));
+        }
+        report
+    }
+
+    /// Where the value of `arg` came from: `default`, the file, its
+    /// variable or its flag.
+    fn origin(&self, arg: &clap::Arg) -> String {
+        let key = arg.get_id().as_str();
+        match self.figment.find_metadata(key).map(|m| &*m.name) {
+            Some(FILE) => match &self.file {
+                Some(path) => path.display().to_string(),
+                None => FILE.to_owned(),
+            },
+            Some(ENVIRONMENT) => arg
+                .get_env()
+                .map(|name| name.to_string_lossy().into_owned())
+                .unwrap_or_else(|| ENVIRONMENT.to_owned()),
+            Some(COMMAND_LINE) => format!("--{}", arg.get_long().unwrap_or(key)),
+            _ => DEFAULTS.to_owned(),
+        }
+    }
+}
+
+/// Figment's errors (about values of the file: clap has checked the
+/// others), each as `FILE: key `name`: what is wrong`.
+fn invalid(error: figment::Error, file: Option<&Path>) -> anyhow::Error {
+    let messages: Vec<String> = error
+        .into_iter()
+        .map(|error| {
+            let origin = match (&error.metadata, file) {
+                (Some(metadata), Some(path)) if metadata.name == FILE => path.display().to_string(),
+                (Some(metadata), _) => metadata.name.to_string(),
+                (None, _) => "configuration".to_owned(),
+            };
+            match error.path.join(".") {
+                key if key.is_empty() => format!("{origin}: {}", error.kind),
+                key => format!("{origin}: key `{key}`: {}", error.kind),
+            }
+        })
+        .collect();
+    anyhow::anyhow!("{}", messages.join("\n"))
+}
+
+/// A value as JSON, whose strings, numbers and arrays TOML reads too.
+fn json(value: &impl Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "\"?\"".to_owned())
+}
+
+/// The settings of a TOML config file, every key a known one.
+fn file_layer(path: &Path, known: &[&str]) -> anyhow::Result<Layer> {
+    use figment::providers::{Format, Toml};
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading config file {}", path.display()))?;
+    let values: Dict = Toml::from_str(&text).map_err(|error| {
+        // The file used to hold `LIENTHONG_NAME=value` lines.
+        let hint = if text
+            .lines()
+            .any(|l| l.trim_start().starts_with("LIENTHONG_"))
+        {
+            "\nthe config file is TOML, with keys named like the flags: \
+             `listen = \"0.0.0.0:8080\"`, not `LIENTHONG_LISTEN=0.0.0.0:8080`"
+        } else {
+            ""
+        };
+        anyhow::anyhow!("{}: {error}{hint}", path.display())
+    })?;
+    let unknown: Vec<String> = values
+        .keys()
+        .filter(|key| !known.contains(&key.as_str()))
+        .map(|key| match nearest(key, known) {
+            Some(name) => format!(
+                "{}: unknown key `{key}`; did you mean `{name}`?",
+                path.display()
+            ),
+            None => format!("{}: unknown key `{key}`", path.display()),
+        })
+        .collect();
+    if !unknown.is_empty() {
+        anyhow::bail!("{}", unknown.join("\n"));
+    }
+    Ok(Layer {
+        metadata: Metadata::from(FILE, path),
+        values,
+    })
+}
+
+/// The known name closest to a misspelt `key` (a variable's name or a
+/// flag's spelling included), if one is close enough.
+fn nearest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
+    let key = key
+        .trim_start_matches('-')
+        .to_ascii_lowercase()
+        .replace('-', "_");
+    let key = key.strip_prefix("lienthong_").unwrap_or(&key);
+    let (distance, name) = known
+        .iter()
+        .map(|name| (strsim::osa_distance(key, name), *name))
+        .min_by_key(|(distance, _)| *distance)?;
+    (distance <= (key.len() / 3).clamp(1, 3)).then_some(name)
 }
 
 #[cfg(test)]
@@ -388,13 +622,161 @@ mod tests {
         );
     }
 
+    /// A TOML file that lives as long as the test.
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn new(name: &str, text: &str) -> TempFile {
+            let file = format!("lienthong-{}-{name}.toml", std::process::id());
+            let path = std::env::temp_dir().join(file);
+            std::fs::write(&path, text).unwrap();
+            TempFile(path)
+        }
+
+        fn path(&self) -> &str {
+            self.0.to_str().unwrap()
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    /// Environment variables set for one test, removed when it ends.
+    struct EnvVars(Vec<&'static str>);
+
+    impl EnvVars {
+        fn set(vars: &[(&'static str, &str)]) -> EnvVars {
+            for (name, value) in vars {
+                // SAFETY: std serialises environment access, and only this
+                // test reads these variables (the other tests here set and
+                // check other settings).
+                unsafe { std::env::set_var(name, value) };
+            }
+            EnvVars(vars.iter().map(|(name, _)| *name).collect())
+        }
+    }
+
+    impl Drop for EnvVars {
+        fn drop(&mut self) {
+            for name in &self.0 {
+                // SAFETY: as in `set`.
+                unsafe { std::env::remove_var(name) };
+            }
+        }
+    }
+
+    /// The settings of `lienthong ARGS…`, as the real command line loads them.
+    fn load(args: &[&str]) -> anyhow::Result<Settings> {
+        let args = std::iter::once("lienthong")
+            .chain(args.iter().copied())
+            .map(std::ffi::OsString::from)
+            .collect();
+        crate::cli::parse(args)?
+            .settings
+            .context("the command has no settings")
+    }
+
+    /// Each layer overrides the one before: defaults, file, environment, flags.
     #[test]
-    fn config_files_hold_only_lienthong_settings() {
-        let settings =
-            file_settings("# hub\nLIENTHONG_LISTEN=0.0.0.0:8080\n\nLIENTHONG_DEMO=\"false\"\n")
-                .unwrap();
-        assert_eq!(settings[1], ("LIENTHONG_DEMO".into(), "false".into()));
-        assert!(file_settings("PATH=/bin").is_err());
-        assert!(file_settings("LIENTHONG_LISTEN").is_err());
+    fn config_file_yields_to_the_environment_which_yields_to_flags() -> anyhow::Result<()> {
+        let file = TempFile::new(
+            "precedence",
+            "max_depth = 12\nmax_aliases = 7\nmax_root_fields = 5\n\
+             log_format = \"json\"\nprevious_signing_keys = [\"a.pem\", \"b.pem\"]\n",
+        );
+        let _env = EnvVars::set(&[
+            ("LIENTHONG_MAX_ALIASES", "8"),
+            ("LIENTHONG_MAX_ROOT_FIELDS", "9"),
+        ]);
+        let settings = load(&["serve", "--config", file.path(), "--max-root-fields", "10"])?;
+        let config = settings.config();
+        assert_eq!(config.max_complexity, 50_000, "default");
+        assert_eq!(config.max_depth, 12, "file over default");
+        assert_eq!(config.max_aliases, 8, "environment over file");
+        assert_eq!(config.max_root_fields, 10, "flag over environment");
+        assert_eq!(config.log_format, LogFormat::Json);
+        assert_eq!(
+            config.previous_signing_keys,
+            [PathBuf::from("a.pem"), PathBuf::from("b.pem")]
+        );
+
+        let report = settings.report();
+        let line = |key: &str| {
+            report
+                .lines()
+                .find(|line| line.starts_with(&format!("{key} = ")))
+                .unwrap_or_else(|| panic!("no {key} in\n{report}"))
+                .to_owned()
+        };
+        assert!(line("max_complexity").ends_with("# default"), "{report}");
+        assert!(line("max_depth").ends_with(&format!("# {}", file.path())));
+        assert!(line("max_aliases").ends_with("# LIENTHONG_MAX_ALIASES"));
+        assert!(line("max_root_fields").starts_with("max_root_fields = 10 "));
+        assert!(line("max_root_fields").ends_with("# --max-root-fields"));
+        Ok(())
+    }
+
+    /// `--config FILE` is read before the command, after it, or from the
+    /// default command's flags.
+    #[test]
+    fn config_is_accepted_before_and_after_the_command() -> anyhow::Result<()> {
+        let file = TempFile::new("position", "max_depth = 12\n");
+        let with_equals = format!("--config={}", file.path());
+        let path = file.path();
+        for args in [
+            &["--config", path, "serve"][..],
+            &["serve", "--config", path],
+            &["--config", path],
+            &[&with_equals],
+            &["--config", path, "--listen", "127.0.0.1:9"],
+            &["migrate", &with_equals],
+            &["audit", "verify", "--config", path],
+            &["--config", path, "config", "check"],
+        ] {
+            let settings = load(args)?;
+            assert_eq!(settings.config().max_depth, 12, "lienthong {args:?}");
+        }
+        Ok(())
+    }
+
+    /// A misspelt key stops startup, naming the file, the key and the fix.
+    #[test]
+    fn unknown_keys_are_refused_with_the_nearest_name() {
+        let refusal = |name: &str, text: &str| {
+            let file = TempFile::new(name, text);
+            let error = load(&["--config", file.path()]).err().expect("refused");
+            (file.path().to_owned(), format!("{error:#}"))
+        };
+        let (path, error) = refusal("misspelt", "databse_url = \"sqlite::memory:\"\n");
+        assert_eq!(
+            error,
+            format!("{path}: unknown key `databse_url`; did you mean `database_url`?")
+        );
+        let (_, error) = refusal("variable", "LIENTHONG_MAX_DEPTH = 3\n");
+        assert!(error.ends_with("did you mean `max_depth`?"), "{error}");
+        let (_, error) = refusal("stranger", "colour = \"blue\"\n");
+        assert!(error.ends_with("unknown key `colour`"), "{error}");
+        let (_, error) = refusal("old-format", "LIENTHONG_LISTEN=0.0.0.0:8080\n");
+        assert!(error.contains("`listen = \"0.0.0.0:8080\"`"), "{error}");
+        let (path, error) = refusal("mistyped", "max_depth = \"deep\"\n");
+        assert!(
+            error.contains("max_depth") && error.contains(&path),
+            "{error}"
+        );
+    }
+
+    /// `config check` hides the database password.
+    #[test]
+    fn the_report_hides_the_database_password() -> anyhow::Result<()> {
+        let url = "postgres://hub:s3cret@db.internal/lienthong";
+        let settings = load(&["config", "check", "--database-url", url])?;
+        let report = settings.report();
+        assert!(!report.contains("s3cret"), "{report}");
+        assert!(report.contains("postgres://hub:***@db.internal/lienthong"));
+        assert!(!format!("{:?}", settings.config()).contains("s3cret"));
+        Ok(())
     }
 }

@@ -8,6 +8,7 @@ mod audit;
 mod audited;
 mod auth;
 mod authority;
+mod config;
 mod edge;
 mod graph;
 mod helpers;
