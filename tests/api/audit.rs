@@ -459,32 +459,55 @@ async fn remove(app: &TestApp, seq: i64) -> anyhow::Result<()> {
         .await
 }
 
-#[tokio::test]
-async fn audit_verify_names_the_row_that_was_altered_removed_or_inserted() -> anyhow::Result<()> {
-    let app = spawn_app().await?;
-    let token = app.token("UBND-68").await?;
-    let ids: Vec<String> = entities::population::citizen::Entity::find()
+/// The first `n` citizens by personal id.
+async fn first_citizens(app: &TestApp, n: usize) -> anyhow::Result<Vec<String>> {
+    Ok(entities::population::citizen::Entity::find()
         .order_by_asc(entities::population::citizen::Column::PersonalId)
         .all(&app.app_db.conn)
         .await?
         .into_iter()
-        .take(6)
+        .take(n)
         .map(|c| c.personal_id)
-        .collect();
-    for id in &ids {
-        let body = app
-            .graphql_with(
-                &token,
-                "query ($id: String!) { citizen(personalId: $id) { fullName } }",
-                json!({ "id": id }),
-            )
-            .await?;
-        assert!(errors(&body).is_empty(), "{body}");
-    }
-    let rows = access_log::Entity::find()
+        .collect())
+}
+
+/// Looks citizen `id` up with `token`; the lookup succeeds.
+async fn look_up(app: &TestApp, token: &str, id: &str) -> anyhow::Result<()> {
+    let body = app
+        .graphql_with(
+            token,
+            "query ($id: String!) { citizen(personalId: $id) { fullName } }",
+            json!({ "id": id }),
+        )
+        .await?;
+    anyhow::ensure!(errors(&body).is_empty(), "{body}");
+    Ok(())
+}
+
+/// Every row of the access log, in order.
+async fn log_rows(app: &TestApp) -> anyhow::Result<Vec<access_log::Model>> {
+    Ok(access_log::Entity::find()
         .order_by_asc(access_log::Column::Seq)
         .all(&app.app_db.conn)
-        .await?;
+        .await?)
+}
+
+/// `audit verify` fails, saying `expected`.
+async fn verify_fails_saying(app: &TestApp, expected: &str) -> anyhow::Result<()> {
+    let (ok, text) = audit_verify(app).await?;
+    assert!(!ok, "{text}");
+    assert!(text.contains(expected), "{text}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn audit_verify_names_the_row_that_was_altered_removed_or_inserted() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let token = app.token("UBND-68").await?;
+    for id in &first_citizens(&app, 6).await? {
+        look_up(&app, &token, id).await?;
+    }
+    let rows = log_rows(&app).await?;
     assert_eq!(rows.len(), 6);
     let (ok, text) = audit_verify(&app).await?;
     assert!(ok && text.contains("6 rows checked in 1 chains"), "{text}");
@@ -496,15 +519,11 @@ async fn audit_verify_names_the_row_that_was_altered_removed_or_inserted() -> an
         middle.seq
     ))
     .await?;
-    let (ok, text) = audit_verify(&app).await?;
-    assert!(!ok, "{text}");
-    assert!(
-        text.contains(&format!(
-            "row {} (node node-a) does not match its hash",
-            middle.seq
-        )),
-        "{text}"
-    );
+    verify_fails_saying(
+        &app,
+        &format!("row {} (node node-a) does not match its hash", middle.seq),
+    )
+    .await?;
     app.sql(&format!(
         "UPDATE access_log SET agency = 'UBND-68' WHERE seq = {}",
         middle.seq
@@ -514,15 +533,14 @@ async fn audit_verify_names_the_row_that_was_altered_removed_or_inserted() -> an
 
     // Removed: the next row no longer follows the one before it.
     remove(&app, middle.seq).await?;
-    let (ok, text) = audit_verify(&app).await?;
-    assert!(!ok, "{text}");
-    assert!(
-        text.contains(&format!(
+    verify_fails_saying(
+        &app,
+        &format!(
             "row {} (node node-a) does not follow row {}",
             rows[3].seq, rows[1].seq
-        )),
-        "{text}"
-    );
+        ),
+    )
+    .await?;
     restore(&app, &middle).await?;
     assert!(audit_verify(&app).await?.0);
 
@@ -551,15 +569,14 @@ async fn audit_verify_names_the_row_that_was_altered_removed_or_inserted() -> an
         batch_mac: None,
     };
     restore(&app, &forged_row).await?;
-    let (ok, text) = audit_verify(&app).await?;
-    assert!(!ok, "{text}");
-    assert!(
-        text.contains(&format!(
+    verify_fails_saying(
+        &app,
+        &format!(
             "row {} (node node-a) was inserted after the chain's recorded head",
             forged_row.seq
-        )),
-        "{text}"
-    );
+        ),
+    )
+    .await?;
     remove(&app, forged_row.seq).await?;
     assert!(audit_verify(&app).await?.0);
 
@@ -581,9 +598,7 @@ async fn audit_verify_names_the_row_that_was_altered_removed_or_inserted() -> an
 
     // Removed from the end: the recorded head is missing.
     remove(&app, last.seq).await?;
-    let (ok, text) = audit_verify(&app).await?;
-    assert!(!ok, "{text}");
-    assert!(text.contains("rows were removed from its end"), "{text}");
+    verify_fails_saying(&app, "rows were removed from its end").await?;
     restore(&app, last).await?;
     // The subject index is checked too.
     app.sql(&format!(
@@ -608,28 +623,11 @@ async fn audit_verify_names_the_row_that_was_altered_removed_or_inserted() -> an
 async fn rewriting_the_chain_without_the_audit_key_is_caught() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let token = app.token("UBND-68").await?;
-    let ids: Vec<String> = entities::population::citizen::Entity::find()
-        .order_by_asc(entities::population::citizen::Column::PersonalId)
-        .all(&app.app_db.conn)
-        .await?
-        .into_iter()
-        .take(3)
-        .map(|c| c.personal_id)
-        .collect();
+    let ids = first_citizens(&app, 3).await?;
     let target = ids[1].clone();
     let lookup = |id: String| {
         let (app, token) = (&app, token.clone());
-        async move {
-            let body = app
-                .graphql_with(
-                    &token,
-                    "query ($id: String!) { citizen(personalId: $id) { fullName } }",
-                    json!({ "id": id }),
-                )
-                .await?;
-            anyhow::ensure!(errors(&body).is_empty(), "{body}");
-            anyhow::Ok(())
-        }
+        async move { look_up(app, &token, &id).await }
     };
     // 15 lookups of the citizen among others', one at a time and in
     // concurrent bursts (batches of several rows).
@@ -644,10 +642,7 @@ async fn rewriting_the_chain_without_the_audit_key_is_caught() -> anyhow::Result
     }
     let (ok, text) = audit_verify(&app).await?;
     assert!(ok, "{text}");
-    let rows = access_log::Entity::find()
-        .order_by_asc(access_log::Column::Seq)
-        .all(&app.app_db.conn)
-        .await?;
+    let rows = log_rows(&app).await?;
 
     // Another key verifies nothing; without a key, nothing is verified.
     let other = tempfile::tempdir()?;
@@ -720,15 +715,14 @@ async fn rewriting_the_chain_without_the_audit_key_is_caught() -> anyhow::Result
 
     // Without the MACs, the chain ends on no authenticated batch.
     app.sql("UPDATE access_log SET batch_mac = NULL").await?;
-    let (ok, text) = audit_verify(&app).await?;
-    assert!(!ok, "{text}");
-    assert!(
-        text.contains(&format!(
+    verify_fails_saying(
+        &app,
+        &format!(
             "row {} (node node-a) ends the chain but carries no batch MAC",
             kept.last().unwrap().seq
-        )),
-        "{text}"
-    );
+        ),
+    )
+    .await?;
 
     Ok(())
 }

@@ -211,17 +211,9 @@ async fn token_scopes_are_bounded_by_the_agency() -> anyhow::Result<()> {
 #[tokio::test]
 async fn health_and_playground_are_served() -> anyhow::Result<()> {
     let app = spawn_app().await?;
-    let health = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await?;
+    let health = app.get("/healthz").await?;
     assert_eq!(health.status(), 200);
-    let page = app
-        .client
-        .get(format!("{}/graphql", app.address))
-        .send()
-        .await?;
+    let page = app.get("/graphql").await?;
     assert_eq!(page.status(), 200);
     let html = page.text().await?;
     assert!(html.contains("GraphiQL") && html.contains("Authorization"));

@@ -39,14 +39,31 @@ async fn client_credentials(
     Ok((response.status().as_u16(), response.json().await?))
 }
 
+/// Sends `document` as `agency` with the one variable `name` set to
+/// `value`; returns the response.
+async fn as_agency(
+    app: &TestApp,
+    agency: &str,
+    document: &str,
+    (name, value): (&str, &str),
+) -> anyhow::Result<Value> {
+    app.graphql_as(agency, document, json!({ name: value }))
+        .await
+}
+
 /// Rotates `code`'s secret as `agency`; returns the response.
 async fn rotate(app: &TestApp, agency: &str, code: &str) -> anyhow::Result<Value> {
-    app.graphql_as(
-        agency,
-        "mutation ($code: String!) { rotateClientSecret(code: $code) { clientSecret agency { code } } }",
-        json!({ "code": code }),
-    )
-    .await
+    const ROTATE: &str = "mutation ($code: String!) { rotateClientSecret(code: $code) { clientSecret agency { code } } }";
+    as_agency(app, agency, ROTATE, ("code", code)).await
+}
+
+/// Rotates `code`'s secret with its own token; returns the new secret.
+async fn rotate_own(app: &TestApp, code: &str) -> anyhow::Result<String> {
+    let own = rotate(app, code, code).await?;
+    Ok(own["data"]["rotateClientSecret"]["clientSecret"]
+        .as_str()
+        .unwrap()
+        .to_owned())
 }
 
 const OWNERS: &str = "{ agencies { code owns } }";
@@ -154,11 +171,7 @@ async fn a_registered_agency_owns_nothing() -> anyhow::Result<()> {
 #[tokio::test]
 async fn the_operator_cannot_take_an_owners_secret_or_status() -> anyhow::Result<()> {
     let app = spawn_app().await?;
-    let own = rotate(&app, "BCA", "BCA").await?;
-    let secret = own["data"]["rotateClientSecret"]["clientSecret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let secret = rotate_own(&app, "BCA").await?;
 
     let taken = rotate(&app, "TTDLQG", "BCA").await?;
     assert_eq!(taken["data"]["rotateClientSecret"], Value::Null, "{taken}");
@@ -199,17 +212,11 @@ async fn every_rotation_is_visible_to_the_agency() -> anyhow::Result<()> {
     const SEEN: &str = "query ($code: String!) { agency(code: $code) {
         secretRotatedAt secretRotatedBy secretRotations { at by } } }";
     let app = spawn_app().await?;
-    let own = rotate(&app, "BCA", "BCA").await?;
-    let secret = own["data"]["rotateClientSecret"]["clientSecret"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let secret = rotate_own(&app, "BCA").await?;
     let (status, body) = client_credentials(&app, "BCA", &secret).await?;
     assert_eq!(status, 200, "{body}");
     assert!(body["scope"].as_str().unwrap().contains("population:write"));
-    let seen = app
-        .graphql_as("BCA", SEEN, json!({ "code": "BCA" }))
-        .await?;
+    let seen = as_agency(&app, "BCA", SEEN, ("code", "BCA")).await?;
     assert!(errors(&seen).is_empty(), "{seen}");
     assert_eq!(seen["data"]["agency"]["secretRotatedBy"], "BCA");
     assert!(seen["data"]["agency"]["secretRotatedAt"].is_string());
@@ -241,9 +248,7 @@ async fn every_rotation_is_visible_to_the_agency() -> anyhow::Result<()> {
     assert_eq!(status, 200);
     let (status, _) = client_credentials(&app, "BCA", &secret).await?;
     assert_eq!(status, 401, "the old secret no longer works");
-    let seen = app
-        .graphql_as("BCA", SEEN, json!({ "code": "BCA" }))
-        .await?;
+    let seen = as_agency(&app, "BCA", SEEN, ("code", "BCA")).await?;
     let by: Vec<&str> = seen["data"]["agency"]["secretRotations"]
         .as_array()
         .unwrap()
@@ -255,16 +260,12 @@ async fn every_rotation_is_visible_to_the_agency() -> anyhow::Result<()> {
     // The operator rotates a province's secret: the province sees who.
     let body = rotate(&app, "TTDLQG", "UBND-68").await?;
     assert!(errors(&body).is_empty(), "{body}");
-    let seen = app
-        .graphql_as("UBND-68", SEEN, json!({ "code": "UBND-68" }))
-        .await?;
+    let seen = as_agency(&app, "UBND-68", SEEN, ("code", "UBND-68")).await?;
     assert_eq!(
         seen["data"]["agency"]["secretRotatedBy"], "TTDLQG",
         "{seen}"
     );
-    let other = app
-        .graphql_as("UBND-01", SEEN, json!({ "code": "UBND-68" }))
-        .await?;
+    let other = as_agency(&app, "UBND-01", SEEN, ("code", "UBND-68")).await?;
     assert_eq!(first_error(&other).0, "FORBIDDEN", "{other}");
     assert_eq!(other["data"]["agency"]["secretRotatedBy"], Value::Null);
     Ok(())
@@ -280,12 +281,8 @@ async fn token_id(app: &TestApp, token: &str) -> anyhow::Result<String> {
 
 /// Revokes `jti` as `agency`; returns the response.
 async fn revoke(app: &TestApp, agency: &str, jti: &str) -> anyhow::Result<Value> {
-    app.graphql_as(
-        agency,
-        "mutation ($jti: String!) { revokeToken(jti: $jti) { tokenId } }",
-        json!({ "jti": jti }),
-    )
-    .await
+    const REVOKE: &str = "mutation ($jti: String!) { revokeToken(jti: $jti) { tokenId } }";
+    as_agency(app, agency, REVOKE, ("jti", jti)).await
 }
 
 /// Whether a token is still accepted.

@@ -240,11 +240,7 @@ async fn half_sent_headers_are_cut_off() -> anyhow::Result<()> {
             "{text}"
         );
     }
-    let health = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await?;
+    let health = app.get("/healthz").await?;
     assert_eq!(health.status(), 200);
     Ok(())
 }
@@ -311,10 +307,7 @@ async fn idle_connections_at_the_cap_time_out() -> anyhow::Result<()> {
         idle.push(connect(&app).await?);
     }
     let client = reqwest::Client::builder().timeout(AT_MOST).build()?;
-    let health = client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await?;
+    let health = app.get_with(&client, "/healthz").await?;
     assert_eq!(health.status(), 200);
     for stream in &idle {
         read_until_closed(stream, AT_MOST).await?;

@@ -7,7 +7,10 @@ use api::auth::ScopeSet;
 use api::config::{Config, LogFormat};
 use api::startup::Application;
 use entities::access::{AgencyKind, AgencyStatus, Dataset, access_grant, agency};
-use sea_orm::{ConnectionTrait, Database, EntityTrait, IntoActiveModel, Statement};
+use entities::land::{RightStatus, land_right};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, Database, EntityTrait, IntoActiveModel, QueryFilter, Statement,
+};
 use serde_json::{Value, json};
 use std::sync::Once;
 
@@ -364,6 +367,39 @@ impl TestApp {
             .await?;
         }
         Ok(())
+    }
+
+    /// GETs `path` on the hub with the app's client.
+    pub async fn get(&self, path: &str) -> anyhow::Result<reqwest::Response> {
+        self.get_with(&self.client, path).await
+    }
+
+    /// GETs `path` on the hub with `client`.
+    pub async fn get_with(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+    ) -> anyhow::Result<reqwest::Response> {
+        Ok(client.get(format!("{}{path}", self.address)).send().await?)
+    }
+
+    /// The active rights on a parcel.
+    pub async fn active_rights(&self, parcel: &str) -> anyhow::Result<Vec<land_right::Model>> {
+        Ok(land_right::Entity::find()
+            .filter(land_right::Column::ParcelId.eq(parcel))
+            .filter(land_right::Column::Status.eq(RightStatus::Active))
+            .all(&self.app_db.conn)
+            .await?)
+    }
+
+    /// The sum of the active shares of a parcel, in basis points.
+    pub async fn active_shares(&self, parcel: &str) -> anyhow::Result<i32> {
+        Ok(self
+            .active_rights(parcel)
+            .await?
+            .iter()
+            .map(|r| r.share_bp)
+            .sum())
     }
 
     /// Runs raw SQL against the hub's database (for setup only).

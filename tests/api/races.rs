@@ -38,12 +38,25 @@ const PARCEL: &str = "mutation ($sheet: Int!, $n: Int!) { registerLandParcel(inp
 const MOVE: &str = "mutation ($id: String!, $commune: String!, $line: String!) {
   changeResidence(input: { personalId: $id, communeCode: $commune, residenceLine: $line }) { citizen { personalId } } }";
 
+/// A mutation as sent: the token, the document and its variables.
+type Write<'a> = (&'a str, &'static str, Value);
+
+/// How often each outcome of a race was seen.
+type Seen = std::collections::BTreeMap<String, usize>;
+
 /// The owners' tokens and the numbers drawn for fresh rows.
 struct Owners {
     bca: String,
     btc: String,
     bnnmt: String,
     serial: u32,
+}
+
+/// A fresh app and its owners.
+async fn start() -> anyhow::Result<(TestApp, Owners)> {
+    let app = spawn_app().await?;
+    let owners = Owners::new(&app).await?;
+    Ok((app, owners))
 }
 
 impl Owners {
@@ -54,6 +67,41 @@ impl Owners {
             bnnmt: app.token("BNNMT").await?,
             serial: 0,
         })
+    }
+
+    /// A tax code starting with `prefix` not drawn before (it may be held).
+    fn tax_code(&mut self, prefix: &str) -> anyhow::Result<String> {
+        loop {
+            self.serial += 1;
+            let nine = format!("{prefix}{:07}", 9_000_000 + self.serial);
+            let digits: Vec<u8> = nine.bytes().map(|b| b - b'0').collect();
+            if let Some(check) = api::ids::tax_code_check_digit(&digits[..].try_into()?) {
+                return Ok(format!("{nine}{check}"));
+            }
+        }
+    }
+
+    /// A right on `parcel` of `share` to `holder`, to be issued.
+    fn issue(&self, parcel: &str, kind: &str, holder: &str, share: f64) -> Write<'_> {
+        (
+            self.bnnmt.as_str(),
+            ISSUE,
+            json!({ "parcel": parcel, "kind": kind, "holder": holder, "share": share }),
+        )
+    }
+
+    /// Right `certificate` to `to`, to be transferred.
+    fn transfer(&self, certificate: &str, kind: &str, to: &str) -> Write<'_> {
+        (
+            self.bnnmt.as_str(),
+            TRANSFER,
+            json!({ "c": certificate, "kind": kind, "to": to }),
+        )
+    }
+
+    /// The death of `person`, to be recorded.
+    fn death(&self, person: &str) -> Write<'_> {
+        (self.bca.as_str(), DEATH, json!({ "id": person }))
     }
 
     /// A personal id (a man born in 1985 in Hà Nội) no one holds yet.
@@ -98,13 +146,7 @@ impl Owners {
     /// An active enterprise, registered now with `rep` as its representative.
     async fn enterprise(&mut self, app: &TestApp, rep: &str) -> anyhow::Result<String> {
         for _ in 0..1_000 {
-            self.serial += 1;
-            let nine = format!("01{:07}", 9_000_000 + self.serial);
-            let digits: Vec<u8> = nine.bytes().map(|b| b - b'0').collect();
-            let Some(check) = api::ids::tax_code_check_digit(&digits[..].try_into()?) else {
-                continue;
-            };
-            let code = format!("{nine}{check}");
+            let code = self.tax_code("01")?;
             if enterprise::Entity::find_by_id(code.clone())
                 .one(&app.app_db.conn)
                 .await?
@@ -150,13 +192,8 @@ impl Owners {
         kind: &str,
         holder: &str,
     ) -> anyhow::Result<String> {
-        let body = app
-            .graphql_with(
-                &self.bnnmt,
-                ISSUE,
-                json!({ "parcel": parcel, "kind": kind, "holder": holder, "share": 0.0001 }),
-            )
-            .await?;
+        let (token, document, variables) = self.issue(parcel, kind, holder, 0.0001);
+        let body = app.graphql_with(token, document, variables).await?;
         anyhow::ensure!(errors(&body).is_empty(), "{body}");
         Ok(certificate(&body, "issueLandRight").unwrap())
     }
@@ -165,14 +202,33 @@ impl Owners {
 /// Sends two mutations at once; both answers.
 async fn race(
     app: &TestApp,
-    first: (&str, &str, Value),
-    second: (&str, &str, Value),
+    first: Write<'_>,
+    second: Write<'_>,
 ) -> anyhow::Result<(Value, Value)> {
     let (a, b) = tokio::join!(
         app.graphql_with(first.0, first.1, first.2),
         app.graphql_with(second.0, second.1, second.2),
     );
     Ok((a?, b?))
+}
+
+/// Races `write` (answering at `field`) against `always`, a `what` that is
+/// always recorded; counts the write's outcome in `seen`. Returns the
+/// answer to `always`, the write's answer and its outcome.
+async fn race_against(
+    app: &TestApp,
+    (always, what): (Write<'_>, &str),
+    (write, field): (Write<'_>, &str),
+    seen: &mut Seen,
+) -> anyhow::Result<(Value, Value, String)> {
+    let (recorded, given) = race(app, always, write).await?;
+    assert!(
+        errors(&recorded).is_empty(),
+        "a {what} is always recorded: {recorded}"
+    );
+    let given_outcome = outcome(&given, field);
+    *seen.entry(format!("{field} {given_outcome}")).or_default() += 1;
+    Ok((recorded, given, given_outcome))
 }
 
 /// The last change number committed.
@@ -248,49 +304,31 @@ async fn no_right_issued_after_a_death(app: &TestApp, dead: &[String]) -> anyhow
 /// that citizen: the right goes first or is refused, never to the dead.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_right_never_goes_to_someone_already_dead() -> anyhow::Result<()> {
-    let app = spawn_app().await?;
-    let mut owners = Owners::new(&app).await?;
+    let (app, mut owners) = start().await?;
     let parcel = owners.parcel(&app).await?;
     let first_holder = owners.citizen(&app).await?;
     let mut transferable = owners
         .right(&app, &parcel, "CITIZEN", &first_holder)
         .await?;
     let mut dead = Vec::new();
-    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    let mut seen = Seen::new();
     for round in 0..2 * ROUNDS {
         let person = owners.citizen(&app).await?;
         let since = last_seq(&app).await?;
-        let (write, field) = if round % 2 == 0 {
+        let write = if round % 2 == 0 {
             (
-                (
-                    owners.bnnmt.as_str(),
-                    ISSUE,
-                    json!({ "parcel": parcel, "kind": "CITIZEN", "holder": person, "share": 0.0001 }),
-                ),
+                owners.issue(&parcel, "CITIZEN", &person, 0.0001),
                 "issueLandRight",
             )
         } else {
             (
-                (
-                    owners.bnnmt.as_str(),
-                    TRANSFER,
-                    json!({ "c": transferable, "kind": "CITIZEN", "to": person }),
-                ),
+                owners.transfer(&transferable, "CITIZEN", &person),
                 "transferLandRight",
             )
         };
-        let (death, given) = race(
-            &app,
-            (owners.bca.as_str(), DEATH, json!({ "id": person })),
-            write,
-        )
-        .await?;
-        assert!(
-            errors(&death).is_empty(),
-            "a death is always recorded: {death}"
-        );
-        let given_outcome = outcome(&given, field);
-        *seen.entry(format!("{field} {given_outcome}")).or_default() += 1;
+        let field = write.1;
+        let (_, given, given_outcome) =
+            race_against(&app, (owners.death(&person), "death"), write, &mut seen).await?;
         if let Some(number) = certificate(&given, field) {
             let died = seq_of(&app, since, "Citizen", &person, "DIED").await?;
             let issued = seq_of(&app, since, "LandRight", &number, "CREATED").await?;
@@ -315,12 +353,11 @@ async fn a_right_never_goes_to_someone_already_dead() -> anyhow::Result<()> {
 /// the naming goes first or is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dead_are_never_named_legal_representative() -> anyhow::Result<()> {
-    let app = spawn_app().await?;
-    let mut owners = Owners::new(&app).await?;
+    let (app, mut owners) = start().await?;
     let founder = owners.citizen(&app).await?;
     let existing = owners.enterprise(&app, &founder).await?;
     let mut representing = vec![existing.clone()];
-    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    let mut seen = Seen::new();
     for round in 0..2 * ROUNDS {
         let person = owners.citizen(&app).await?;
         let since = last_seq(&app).await?;
@@ -335,14 +372,7 @@ async fn the_dead_are_never_named_legal_representative() -> anyhow::Result<()> {
                 existing.clone(),
             )
         } else {
-            let code = loop {
-                owners.serial += 1;
-                let nine = format!("02{:07}", 9_000_000 + owners.serial);
-                let digits: Vec<u8> = nine.bytes().map(|b| b - b'0').collect();
-                if let Some(check) = api::ids::tax_code_check_digit(&digits[..].try_into()?) {
-                    break format!("{nine}{check}");
-                }
-            };
+            let code = owners.tax_code("02")?;
             (
                 (
                     owners.btc.as_str(),
@@ -353,18 +383,13 @@ async fn the_dead_are_never_named_legal_representative() -> anyhow::Result<()> {
                 code,
             )
         };
-        let (death, named) = race(
+        let (_, named, named_outcome) = race_against(
             &app,
-            (owners.bca.as_str(), DEATH, json!({ "id": person })),
-            write,
+            (owners.death(&person), "death"),
+            (write, field),
+            &mut seen,
         )
         .await?;
-        assert!(
-            errors(&death).is_empty(),
-            "a death is always recorded: {death}"
-        );
-        let named_outcome = outcome(&named, field);
-        *seen.entry(format!("{field} {named_outcome}")).or_default() += 1;
         let op = if field == "registerEnterprise" {
             "CREATED"
         } else {
@@ -419,31 +444,22 @@ async fn the_dead_are_never_named_legal_representative() -> anyhow::Result<()> {
 /// refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dissolved_enterprise_gets_nothing_after_its_dissolution() -> anyhow::Result<()> {
-    let app = spawn_app().await?;
-    let mut owners = Owners::new(&app).await?;
+    let (app, mut owners) = start().await?;
     let rep = owners.citizen(&app).await?;
     let other_rep = owners.citizen(&app).await?;
     let parcel = owners.parcel(&app).await?;
     let mut transferable = owners.right(&app, &parcel, "CITIZEN", &rep).await?;
-    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    let mut seen = Seen::new();
     for round in 0..3 * ROUNDS {
         let code = owners.enterprise(&app, &rep).await?;
         let since = last_seq(&app).await?;
-        let (write, field) = match round % 3 {
+        let write = match round % 3 {
             0 => (
-                (
-                    owners.bnnmt.as_str(),
-                    ISSUE,
-                    json!({ "parcel": parcel, "kind": "ENTERPRISE", "holder": code, "share": 0.0001 }),
-                ),
+                owners.issue(&parcel, "ENTERPRISE", &code, 0.0001),
                 "issueLandRight",
             ),
             1 => (
-                (
-                    owners.bnnmt.as_str(),
-                    TRANSFER,
-                    json!({ "c": transferable, "kind": "ENTERPRISE", "to": code }),
-                ),
+                owners.transfer(&transferable, "ENTERPRISE", &code),
                 "transferLandRight",
             ),
             _ => (
@@ -455,18 +471,10 @@ async fn a_dissolved_enterprise_gets_nothing_after_its_dissolution() -> anyhow::
                 "changeLegalRepresentative",
             ),
         };
-        let (dissolved, given) = race(
-            &app,
-            (owners.btc.as_str(), STATUS, json!({ "code": code })),
-            write,
-        )
-        .await?;
-        assert!(
-            errors(&dissolved).is_empty(),
-            "a dissolution is always recorded: {dissolved}"
-        );
-        let given_outcome = outcome(&given, field);
-        *seen.entry(format!("{field} {given_outcome}")).or_default() += 1;
+        let field = write.1;
+        let dissolution = (owners.btc.as_str(), STATUS, json!({ "code": code }));
+        let (dissolved, given, given_outcome) =
+            race_against(&app, (dissolution, "dissolution"), write, &mut seen).await?;
         if given_outcome != "OK" {
             assert_eq!(given_outcome, "BAD_USER_INPUT", "{given}");
             continue;
@@ -506,17 +514,13 @@ async fn a_dissolved_enterprise_gets_nothing_after_its_dissolution() -> anyhow::
 /// conflict; the active shares stay within the whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_rights_on_one_parcel_never_exceed_the_whole() -> anyhow::Result<()> {
-    let app = spawn_app().await?;
-    let mut owners = Owners::new(&app).await?;
+    let (app, mut owners) = start().await?;
     let holder = owners.citizen(&app).await?;
     for _ in 0..4 {
         let parcel = owners.parcel(&app).await?;
         let attempts = (0..10).map(|_| {
-            app.graphql_with(
-                &owners.bnnmt,
-                ISSUE,
-                json!({ "parcel": parcel, "kind": "CITIZEN", "holder": holder, "share": 0.3 }),
-            )
+            let (token, document, variables) = owners.issue(&parcel, "CITIZEN", &holder, 0.3);
+            app.graphql_with(token, document, variables)
         });
         let mut outcomes = Vec::new();
         for body in futures::future::join_all(attempts).await {
@@ -529,15 +533,7 @@ async fn concurrent_rights_on_one_parcel_never_exceed_the_whole() -> anyhow::Res
             outcomes.iter().all(|o| o == "OK" || o == "BAD_USER_INPUT"),
             "{outcomes:?}"
         );
-        let active: i32 = land_right::Entity::find()
-            .filter(land_right::Column::ParcelId.eq(parcel.as_str()))
-            .filter(land_right::Column::Status.eq(RightStatus::Active))
-            .all(&app.app_db.conn)
-            .await?
-            .iter()
-            .map(|r| r.share_bp)
-            .sum();
-        assert_eq!(active, 9_000);
+        assert_eq!(app.active_shares(&parcel).await?, 9_000);
     }
     Ok(())
 }
@@ -547,9 +543,8 @@ async fn concurrent_rights_on_one_parcel_never_exceed_the_whole() -> anyhow::Res
 /// other's household number.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_child_is_never_registered_before_the_parent() -> anyhow::Result<()> {
-    let app = spawn_app().await?;
-    let mut owners = Owners::new(&app).await?;
-    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    let (app, mut owners) = start().await?;
+    let mut seen = Seen::new();
     for round in 0..ROUNDS {
         let parent = owners.newborn(&app, None).await?;
         let parent_id = parent["input"]["personalId"].as_str().unwrap().to_owned();
@@ -603,8 +598,7 @@ async fn a_child_is_never_registered_before_the_parent() -> anyhow::Result<()> {
 /// household they had left).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_household_moves_whole_while_its_members_leave_or_die() -> anyhow::Result<()> {
-    let app = spawn_app().await?;
-    let owners = Owners::new(&app).await?;
+    let (app, owners) = start().await?;
     let people = citizen::Entity::find()
         .filter(citizen::Column::Status.eq(CitizenStatus::Alive))
         .order_by_asc(citizen::Column::PersonalId)
@@ -615,7 +609,7 @@ async fn a_household_moves_whole_while_its_members_leave_or_die() -> anyhow::Res
         .all(&app.app_db.conn)
         .await?;
     let mut touched = Vec::new();
-    let mut seen = std::collections::BTreeMap::<String, usize>::new();
+    let mut seen = Seen::new();
     for home in &households {
         if touched.len() == ROUNDS {
             break;
@@ -647,11 +641,7 @@ async fn a_household_moves_whole_while_its_members_leave_or_die() -> anyhow::Res
                 json!({ "id": member.personal_id, "commune": "00004", "line": "9 Phố Huế" }),
             )
         } else {
-            (
-                owners.bca.as_str(),
-                DEATH,
-                json!({ "id": member.personal_id }),
-            )
+            owners.death(&member.personal_id)
         };
         let (head, other) = race(&app, head_moves, member_write).await?;
         assert!(errors(&head).is_empty(), "round {round}: {head}");

@@ -483,14 +483,7 @@ async fn every_rule_of_the_registers_is_refused_and_nothing_is_written() -> anyh
 async fn fifty_concurrent_transfers_of_one_certificate_make_one() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let (_, represented, right) = mover(&app).await?;
-    let shares_before: i32 = land_right::Entity::find()
-        .filter(land_right::Column::ParcelId.eq(right.parcel_id.as_str()))
-        .filter(land_right::Column::Status.eq(RightStatus::Active))
-        .all(&app.app_db.conn)
-        .await?
-        .iter()
-        .map(|r| r.share_bp)
-        .sum();
+    let shares_before = app.active_shares(&right.parcel_id).await?;
     let token = app.token("BNNMT").await?;
     let mut attempts = Vec::new();
     for _ in 0..50 {
@@ -526,11 +519,7 @@ async fn fifty_concurrent_transfers_of_one_certificate_make_one() -> anyhow::Res
         refused.iter().all(|c| c == "CONFLICT"),
         "every other transfer is a CONFLICT: {refused:?}"
     );
-    let active: Vec<land_right::Model> = land_right::Entity::find()
-        .filter(land_right::Column::ParcelId.eq(right.parcel_id.as_str()))
-        .filter(land_right::Column::Status.eq(RightStatus::Active))
-        .all(&app.app_db.conn)
-        .await?;
+    let active = app.active_rights(&right.parcel_id).await?;
     assert_eq!(
         active.iter().map(|r| r.share_bp).sum::<i32>(),
         shares_before
