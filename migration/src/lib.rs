@@ -17,6 +17,7 @@ mod m20251122_000008_create_change_feed;
 mod m20261201_000001_add_access_log_batch_mac;
 mod m20261201_000002_key_revoked_token_by_agency;
 mod m20261201_000003_create_secret_rotation;
+mod m20261201_000004_create_ownership_transfer;
 pub mod reference;
 
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000001_add_access_log_batch_mac::Migration),
             Box::new(m20261201_000002_key_revoked_token_by_agency::Migration),
             Box::new(m20261201_000003_create_secret_rotation::Migration),
+            Box::new(m20261201_000004_create_ownership_transfer::Migration),
         ]
     }
 }

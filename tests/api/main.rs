@@ -14,6 +14,7 @@ mod graph;
 mod helpers;
 mod limits;
 mod listings;
+mod ownership;
 mod promises;
 mod properties;
 mod races;

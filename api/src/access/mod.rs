@@ -11,6 +11,7 @@ pub mod cache;
 pub mod login;
 pub mod secret;
 pub mod service;
+pub mod transfer;
 
 use crate::auth::{DatasetScopes, Jurisdiction, Principal, Scope, ScopeSet};
 use crate::error::ApiError;

@@ -5,7 +5,9 @@
 //!
 //! The hub operator administers agencies but never holds an owner's
 //! authority: who owns a dataset is set on the server (the demo seed, or
-//! `lienthong register-agency --owns`), never through the API; an owner's
+//! `lienthong register-agency --owns`), and afterwards changes only by the
+//! two-party hand-over of `transfer` (owner proposes, receiver accepts),
+//! in which the operator has no part; an owner's
 //! secret is rotated by the owner itself (or reset on the server), and its
 //! status is changed on the server only. Every rotation of a secret is
 //! recorded with who did it, for the agency concerned to see. What the

@@ -43,6 +43,7 @@ pub mod enterprise;
 pub mod guard;
 pub mod land;
 pub mod loaders;
+pub mod ownership;
 pub mod page;
 pub mod population;
 pub mod statistics;
@@ -72,6 +73,7 @@ pub struct QueryRoot(
     audit::AuditQuery,
     statistics::StatisticsQuery,
     changes::ChangesQuery,
+    ownership::OwnershipQuery,
 );
 
 /// The mutation root: every dataset's mutations, merged.
@@ -81,6 +83,7 @@ pub struct MutationRoot(
     population::PopulationMutation,
     enterprise::EnterpriseMutation,
     land::LandMutation,
+    ownership::OwnershipMutation,
 );
 
 pub type LienthongSchema = Schema<QueryRoot, MutationRoot, changes::SubscriptionRoot>;

@@ -5,6 +5,7 @@
 pub mod access_grant;
 pub mod access_request;
 pub mod agency;
+pub mod ownership_transfer;
 pub mod revoked_token;
 pub mod secret_rotation;
 
