@@ -382,6 +382,13 @@ impl VerifyLimits {
         }
     }
 
+    /// Forgets the buckets that are full again, so that verifying many
+    /// people does not grow the node's memory (run every few minutes).
+    pub fn forget_full(&self) {
+        self.limiter.retain_recent();
+        self.limiter.shrink_to_fit();
+    }
+
     /// `Ok` if `agency` may verify facts about `subject` now, else how long
     /// to wait.
     pub fn check(&self, agency: &str, subject: &str) -> Result<(), Duration> {

@@ -285,7 +285,7 @@ impl AppState {
         let loader = DataLoader::new(Loaders::new(services.db.clone()), tokio::spawn);
         let operation = Operation {
             principal: caller.principal,
-            trail: Trail::new(caller.declared),
+            trail: Trail::detached(caller.declared),
             loader,
             services,
             connection_id: Some(connection_id),

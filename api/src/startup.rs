@@ -112,14 +112,22 @@ impl Application {
             metrics.clone(),
         );
         let cursors = graphql::page::CursorKey::derive(keys.derived_secret());
+        let verifications = Arc::new(crate::limits::VerifyLimits::new(
+            config.verify_per_hour,
+            config.verify_burst,
+        ));
+        let forget = verifications.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+                forget.forget_full();
+            }
+        });
         let state = AppState {
             schema: graphql::build_schema_with(&limits),
             db,
             cursors,
-            verifications: Arc::new(crate::limits::VerifyLimits::new(
-                config.verify_per_hour,
-                config.verify_burst,
-            )),
+            verifications,
             connections: Default::default(),
             subscriptions: Default::default(),
             keys: Arc::new(keys),

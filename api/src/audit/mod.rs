@@ -59,6 +59,10 @@ pub struct Trail {
     pub declared: Declared,
     operation: Mutex<Option<String>>,
     datasets: Mutex<BTreeMap<Dataset, DatasetTrail>>,
+    /// A subscription's trail keeps nothing: its deliveries are logged as
+    /// they leave (`graphql::changes`), and a trail kept for days would
+    /// only grow.
+    detached: bool,
 }
 
 impl Trail {
@@ -69,7 +73,19 @@ impl Trail {
         })
     }
 
-    fn with<R>(&self, dataset: Dataset, f: impl FnOnce(&mut DatasetTrail) -> R) -> R {
+    /// The trail of a subscription, which records nothing itself.
+    pub fn detached(declared: Declared) -> Arc<Trail> {
+        Arc::new(Trail {
+            declared,
+            detached: true,
+            ..Trail::default()
+        })
+    }
+
+    fn with(&self, dataset: Dataset, f: impl FnOnce(&mut DatasetTrail)) {
+        if self.detached {
+            return;
+        }
         let mut datasets = self.datasets.lock().unwrap_or_else(|e| e.into_inner());
         f(datasets.entry(dataset).or_default())
     }

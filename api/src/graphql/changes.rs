@@ -7,7 +7,6 @@
 use super::access::Dataset;
 use super::page::{Conn, Listing, PageRequest, connection};
 use super::{db, principal};
-use crate::audit::writer::AuditWriter;
 use crate::auth::{DatasetScopes, Jurisdiction, Principal, Scope};
 use crate::error::{ApiError, Gql};
 use async_graphql::{Context, Object, Subscription};
@@ -217,6 +216,7 @@ impl SubscriptionRoot {
         let services = operation.services.clone();
         let woken = services.feed.subscribe();
         let feed = Feed {
+            declared: operation.trail.declared.clone(),
             connection_id: operation
                 .connection_id
                 .clone()
@@ -248,6 +248,8 @@ struct Feed {
     listing: Listing,
     /// The connection's id, as the request id of its log rows.
     connection_id: String,
+    /// What the connection declared (purpose, case), for its log rows.
+    declared: crate::audit::Declared,
     dataset: acc::Dataset,
     cursor: i64,
     pending: VecDeque<change_event::Model>,
@@ -289,48 +291,35 @@ impl Feed {
                 self.cursor = last;
                 continue;
             }
-            log_delivery(
-                &self.services.audit,
-                &self.connection_id,
-                &self.principal,
-                self.dataset,
-                &rows,
-            )
-            .await
-            .gql()?;
+            log_delivery(self, &rows).await.gql()?;
             self.pending.extend(rows);
         }
     }
 }
 
 /// Records the delivery of personal keys before they leave.
-async fn log_delivery(
-    audit: &AuditWriter,
-    connection_id: &str,
-    principal: &Principal,
-    dataset: acc::Dataset,
-    rows: &[change_event::Model],
-) -> Result<(), ApiError> {
-    if dataset == acc::Dataset::Enterprise {
+async fn log_delivery(feed: &Feed, rows: &[change_event::Model]) -> Result<(), ApiError> {
+    if feed.dataset == acc::Dataset::Enterprise {
         return Ok(());
     }
     let mut subjects: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
     subjects.sort_unstable();
     subjects.dedup();
-    let scope = dataset.read_scope();
+    let scope = feed.dataset.read_scope();
     let entry = crate::audit::Entry {
         at: chrono::SubsecRound::trunc_subsecs(Utc::now(), 6),
-        agency: principal.agency.clone(),
-        grant_id: principal.grant_for(scope).map(str::to_owned),
+        agency: feed.principal.agency.clone(),
+        grant_id: feed.principal.grant_for(scope).map(str::to_owned),
         operation: "changes".into(),
-        dataset,
+        dataset: feed.dataset,
         subjects: serde_json::to_string(&subjects).expect("strings serialise"),
         fields: "[\"ChangeEvent.key\"]".into(),
-        purpose: None,
-        case_ref: None,
-        request_id: connection_id.to_owned(),
+        purpose: feed.declared.purpose.clone(),
+        case_ref: feed.declared.case_ref.clone(),
+        request_id: feed.connection_id.clone(),
     };
-    audit
+    feed.services
+        .audit
         .record(vec![entry], vec![])
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!(e)))
