@@ -236,8 +236,19 @@ impl AppState {
                 Outcome::BadRequest,
             );
         }
-        // On a task of its own: if the client goes away, the operation
-        // still finishes and its accesses are still recorded.
+        self.spawn(caller, request, shape, transport).await
+    }
+
+    /// Executes an admitted query or mutation on a task of its own: if the
+    /// client goes away, the operation still finishes and its accesses are
+    /// still recorded.
+    async fn spawn(
+        &self,
+        caller: Caller,
+        request: async_graphql::Request,
+        shape: Shape,
+        transport: Transport,
+    ) -> Served {
         let state = self.clone();
         let task =
             tokio::spawn(async move { state.execute(caller, request, shape, transport).await });
@@ -262,9 +273,10 @@ impl AppState {
         };
         if shape.kind != Some(OperationType::Subscription) {
             let state = self.clone();
+            // Admitted once: the same execution as over HTTP.
             return futures::stream::once(async move {
                 state
-                    .run(caller, request, Transport::WebSocket)
+                    .spawn(caller, request, shape, Transport::WebSocket)
                     .await
                     .response
             })
