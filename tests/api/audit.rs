@@ -640,6 +640,9 @@ async fn rewriting_the_chain_without_the_audit_key_is_caught() -> anyhow::Result
             done?;
         }
     }
+    // A last lookup of someone else, alone: the chain ends with a batch of
+    // its own, whatever the bursts' batches mixed.
+    lookup(ids[0].clone()).await?;
     let (ok, text) = audit_verify(&app).await?;
     assert!(ok, "{text}");
     let rows = log_rows(&app).await?;
