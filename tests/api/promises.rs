@@ -669,15 +669,30 @@ async fn item_11_one_change_to_many_subscribers_costs_one_read() -> anyhow::Resu
         .await?;
     assert!(errors(&first).is_empty(), "{first}");
 
+    // Every subscriber starts after the first write, however late its
+    // subscription starts.
+    let feed = app
+        .graphql_with(
+            &bca,
+            "{ changes(dataset: POPULATION, first: 500) { edges { cursor } } }",
+            json!({}),
+        )
+        .await?;
+    let after = feed["data"]["changes"]["edges"]
+        .as_array()
+        .and_then(|edges| edges.last())
+        .map(|edge| edge["cursor"].clone())
+        .ok_or_else(|| anyhow::anyhow!("no change yet: {feed}"))?;
     let mut subscribers = Vec::new();
     for i in 0..SUBSCRIBERS {
         let mut subscriber = Subscriber::connect(&app, &bca).await?;
         subscriber
-            .subscribe(&i.to_string(), "POPULATION", None)
+            .subscribe(&i.to_string(), "POPULATION", after.as_str())
             .await?;
         subscribers.push(subscriber);
     }
-    // Let every subscription take its place in the feed.
+    // Let the subscriptions take their place in the feed (a late one still
+    // starts after `after`).
     tokio::time::sleep(Duration::from_millis(500)).await;
     let reads = app.state().feed.reads();
     let written = app
