@@ -77,14 +77,9 @@ fn within<E: EntityTrait>(
     dataset: acc::Dataset,
     province: Option<&str>,
     column: E::Column,
-) -> Result<Option<Select<E>>, ApiError> {
+) -> async_graphql::Result<Option<Select<E>>> {
     Ok(
-        match listing_provinces(
-            principal(ctx).map_err(|e| ApiError::internal(anyhow::anyhow!(e.message)))?,
-            dataset,
-            province,
-            None,
-        )? {
+        match listing_provinces(principal(ctx)?, dataset, province, None).gql()? {
             Provinces::All => Some(query),
             Provinces::Only(codes) if codes.is_empty() => None,
             Provinces::Only(codes) => Some(query.filter(column.is_in(codes))),
@@ -121,8 +116,7 @@ impl Statistics {
             acc::Dataset::Population,
             province_code.as_deref(),
             citizen::Column::ResidenceProvince,
-        )
-        .gql()?
+        )?
         else {
             return Ok(Some(vec![]));
         };
@@ -181,8 +175,7 @@ impl Statistics {
             acc::Dataset::Enterprise,
             province_code.as_deref(),
             enterprise::Column::HeadOfficeProvince,
-        )
-        .gql()?
+        )?
         else {
             return Ok(Some(vec![]));
         };
@@ -225,8 +218,7 @@ impl Statistics {
             acc::Dataset::Land,
             province_code.as_deref(),
             land_parcel::Column::ProvinceCode,
-        )
-        .gql()?
+        )?
         else {
             return Ok(Some(vec![]));
         };
