@@ -5,12 +5,13 @@
 //! (see [`crate::config`] for the order in which they override one another).
 
 use crate::access::cache::AccessCache;
+use crate::access::issue;
 use crate::audit::key::AuditKey;
 use crate::auth::ScopeSet;
 use crate::auth::keys::SigningKeys;
 use crate::config::{Config, LogFormat, Settings};
 use crate::seed::{self, SeedSize};
-use crate::startup::{Application, issue_token_with};
+use crate::startup::Application;
 use crate::{db, graphql};
 use anyhow::Context;
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -332,7 +333,7 @@ async fn execute(command: Command) -> anyhow::Result<()> {
             let keys = SigningKeys::load_or_create(&config.signing_key_path(), config.demo)?
                 .with_previous(&config.previous_signing_keys)?;
             let cache = AccessCache::new(db.conn.clone());
-            let issued = issue_token_with(
+            let issued = issue::issue(
                 &cache,
                 &keys,
                 &config.token_settings(),

@@ -8,7 +8,6 @@
 //! `BAD_USER_INPUT`. (A function on the response, not an extension: any
 //! extension sends every field through async-graphql's slow path.)
 
-use crate::auth::Scope;
 use async_graphql::{ErrorExtensions, Name, PathSegment, Response, Value};
 use std::sync::Arc;
 
@@ -18,7 +17,7 @@ pub enum ApiError {
     #[error("authentication required")]
     Unauthenticated,
     #[error("this field needs the scope {required_scope}")]
-    Forbidden { required_scope: Scope },
+    Forbidden { required_scope: &'static str },
     /// Refused for a reason other than a missing scope: outside the
     /// caller's jurisdiction, or not the owner of the data.
     #[error("{0}")]
@@ -71,7 +70,7 @@ impl ApiError {
         async_graphql::Error::new(self.to_string()).extend_with(|_, ext| {
             ext.set("code", code);
             if let Some(scope) = required {
-                ext.set("requiredScope", scope.as_str());
+                ext.set("requiredScope", scope);
             }
         })
     }

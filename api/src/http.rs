@@ -271,7 +271,7 @@ async fn watch_access(
         if closing.is_closed() {
             return;
         }
-        if let Err(reason) = crate::session::still_allowed(&state.cache, &principal).await {
+        if let Err(reason) = state.cache.still_allowed(&principal).await {
             let _ = closing.send(reason).await;
             return;
         }
@@ -691,7 +691,9 @@ async fn oauth_token(
         Ok(requested) => requested,
         Err(message) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &message),
     };
-    match crate::startup::issue_agency_token(&state, &agency.code, requested, state.token_ttl).await
+    match state
+        .issue_token(&agency.code, requested, state.token_ttl)
+        .await
     {
         Ok(issued) => (
             [(header::CACHE_CONTROL, "no-store")],
@@ -703,7 +705,7 @@ async fn oauth_token(
             })),
         )
             .into_response(),
-        Err(crate::startup::IssueError::Scope(message)) => {
+        Err(crate::access::issue::IssueError::Scope(message)) => {
             oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &message)
         }
         Err(error) => {

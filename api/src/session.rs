@@ -168,6 +168,25 @@ pub enum AuthError {
 }
 
 impl AppState {
+    /// Issues a token for a registered, active agency (see
+    /// [`crate::access::issue::issue`]).
+    pub async fn issue_token(
+        &self,
+        agency_code: &str,
+        requested: Option<crate::auth::ScopeSet>,
+        ttl_seconds: i64,
+    ) -> Result<crate::access::issue::Issued, crate::access::issue::IssueError> {
+        crate::access::issue::issue(
+            &self.cache,
+            &self.keys,
+            &self.tokens,
+            agency_code,
+            requested,
+            ttl_seconds,
+        )
+        .await
+    }
+
     /// The node's services, as resolvers see them.
     pub fn services(&self) -> Services {
         Services {
@@ -213,7 +232,7 @@ impl AppState {
         if access.status != AgencyStatus::Active {
             return Err(AuthError::Suspended(claims.agency));
         }
-        Ok(Principal::narrowed(claims, &access))
+        Ok(access.narrow(claims))
     }
 
     /// Runs one query or mutation (a subscription is refused over HTTP) and
@@ -503,34 +522,6 @@ pub fn declared(headers: &HeaderMap, request_id: &str) -> Result<Declared, Strin
         request_hash: String::new(),
         request_id: request_id.to_owned(),
     })
-}
-
-/// Whether a long-lived connection's principal still holds: its token has
-/// not expired or been revoked, and its agency's access has not narrowed.
-/// `Err` carries the WebSocket close code and reason.
-pub async fn still_allowed(
-    cache: &AccessCache,
-    principal: &Principal,
-) -> Result<(), (u16, String)> {
-    if chrono::Utc::now().timestamp() >= principal.expires_at {
-        return Err((4401, "the token expired".into()));
-    }
-    if cache.sync().await.is_err() {
-        // The database is away: nothing new to learn; the next check will.
-        return Ok(());
-    }
-    if cache.is_revoked(&principal.agency, &principal.token_id) {
-        return Err((4401, "the token was revoked".into()));
-    }
-    match cache.access(&principal.agency).await {
-        Ok(Some(access)) if principal.within(&access) => Ok(()),
-        Ok(Some(access)) if access.status == AgencyStatus::Active => Err((
-            4403,
-            "access was narrowed (a scope, a province or a purpose requirement): reconnect with a new token".into(),
-        )),
-        Ok(_) => Err((4403, "the agency is suspended or unknown".into())),
-        Err(_) => Ok(()),
-    }
 }
 
 /// Counts what each agency holds open (connections, subscriptions) and

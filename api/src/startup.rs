@@ -4,15 +4,14 @@
 
 use crate::access::cache::AccessCache;
 use crate::audit::key::AuditKey;
+use crate::auth::ScopeSet;
 use crate::auth::keys::SigningKeys;
-use crate::auth::{Jurisdiction, Scope, ScopeSet, token};
 use crate::config::Config;
 use crate::db::{self, Db};
 use crate::graphql;
 use crate::http::{self, AppState};
 use crate::seed::{self, SeedSize};
 use anyhow::Context;
-use entities::access::AgencyStatus;
 use sea_orm::{EntityTrait, PaginatorTrait};
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -176,11 +175,11 @@ impl Application {
         requested: Option<ScopeSet>,
         ttl_seconds: i64,
     ) -> anyhow::Result<String> {
-        Ok(
-            issue_agency_token(&self.state, agency_code, requested, ttl_seconds)
-                .await?
-                .token,
-        )
+        Ok(self
+            .state
+            .issue_token(agency_code, requested, ttl_seconds)
+            .await?
+            .token)
     }
 
     /// Prints the playground URL and ready tokens for the demo agencies.
@@ -219,99 +218,6 @@ impl Application {
         let app = http::router(self.state, self.config.max_body_bytes);
         crate::http_edge::serve(self.listener, app, self.config.edge(), shutdown_signal()).await
     }
-}
-
-/// A signed token and the scopes it carries.
-pub struct Issued {
-    pub token: String,
-    pub scopes: ScopeSet,
-}
-
-/// Why a token was not issued.
-#[derive(Debug, thiserror::Error)]
-pub enum IssueError {
-    #[error("agency {0} is not registered")]
-    UnknownAgency(String),
-    #[error("agency {0} is suspended")]
-    Suspended(String),
-    #[error("{0}")]
-    Scope(String),
-    #[error(transparent)]
-    Other(#[from] anyhow::Error),
-}
-
-/// Issues a token for a registered, active agency: the scopes it holds now
-/// (by right and by active grants), or the `requested` subset of them, and
-/// the union of its jurisdictions.
-pub async fn issue_agency_token(
-    state: &AppState,
-    agency_code: &str,
-    requested: Option<ScopeSet>,
-    ttl_seconds: i64,
-) -> Result<Issued, IssueError> {
-    issue_token_with(
-        &state.cache,
-        &state.keys,
-        &state.tokens,
-        agency_code,
-        requested,
-        ttl_seconds,
-    )
-    .await
-}
-
-/// [`issue_agency_token`] from its parts: the agencies' access, the key and
-/// the token settings (what the `token` command has, with no server).
-pub async fn issue_token_with(
-    cache: &AccessCache,
-    keys: &SigningKeys,
-    tokens: &token::TokenSettings,
-    agency_code: &str,
-    requested: Option<ScopeSet>,
-    ttl_seconds: i64,
-) -> Result<Issued, IssueError> {
-    let access = cache
-        .access(agency_code)
-        .await
-        .map_err(anyhow::Error::from)?
-        .ok_or_else(|| IssueError::UnknownAgency(agency_code.to_owned()))?;
-    if access.status != AgencyStatus::Active {
-        return Err(IssueError::Suspended(agency_code.to_owned()));
-    }
-    let scopes = requested.unwrap_or(access.scopes);
-    if !scopes.is_subset(access.scopes) {
-        let extra: Vec<&str> = scopes
-            .iter()
-            .filter(|s| !access.scopes.contains(*s))
-            .map(Scope::as_str)
-            .collect();
-        return Err(IssueError::Scope(format!(
-            "{agency_code} holds no grant for {}",
-            extra.join(" ")
-        )));
-    }
-    let jurisdiction = access
-        .jurisdictions
-        .values()
-        .fold(None::<Jurisdiction>, |acc, j| {
-            Some(acc.map_or_else(|| j.clone(), |a| crate::access::union(&a, j)))
-        })
-        .unwrap_or(Jurisdiction::Provinces(Default::default()));
-    let jurisdiction = match jurisdiction {
-        // A token must name somewhere; an agency without any grant gets its
-        // own scopes only (e.g. the hub), which no listing uses.
-        Jurisdiction::Provinces(codes) if codes.is_empty() => Jurisdiction::National,
-        j => j,
-    };
-    let token = token::issue(
-        keys,
-        tokens,
-        agency_code,
-        scopes,
-        &jurisdiction,
-        ttl_seconds,
-    )?;
-    Ok(Issued { token, scopes })
 }
 
 async fn shutdown_signal() {

@@ -208,21 +208,23 @@ impl TestApp {
 
     /// A token for a demo agency with all its scopes.
     pub async fn token(&self, agency: &str) -> anyhow::Result<String> {
-        Ok(
-            api::startup::issue_agency_token(&self.issuer.state, agency, None, 600)
-                .await?
-                .token,
-        )
+        Ok(self
+            .issuer
+            .state
+            .issue_token(agency, None, 600)
+            .await?
+            .token)
     }
 
     /// A token for a demo agency with only `scopes`.
     pub async fn token_with(&self, agency: &str, scopes: &str) -> anyhow::Result<String> {
         let scopes = ScopeSet::parse(scopes).map_err(anyhow::Error::msg)?;
-        Ok(
-            api::startup::issue_agency_token(&self.issuer.state, agency, Some(scopes), 600)
-                .await?
-                .token,
-        )
+        Ok(self
+            .issuer
+            .state
+            .issue_token(agency, Some(scopes), 600)
+            .await?
+            .token)
     }
 
     /// The signing keys and token settings, to forge tokens in tests.

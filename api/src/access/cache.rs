@@ -12,8 +12,9 @@
 //! SQLite there is one node and local invalidation is the whole story.
 
 use super::{Access, access_of};
+use crate::auth::Principal;
 use chrono::Utc;
-use entities::access::{access_grant, agency, revoked_token};
+use entities::access::{AgencyStatus, access_grant, agency, revoked_token};
 use sea_orm::sqlx::postgres::PgListener;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
@@ -80,6 +81,31 @@ pub struct AccessCache {
 }
 
 impl AccessCache {
+    /// Whether a long-lived connection's principal still holds: its token has
+    /// not expired or been revoked, and its agency's access has not narrowed.
+    /// `Err` carries the WebSocket close code and reason.
+    pub async fn still_allowed(&self, principal: &Principal) -> Result<(), (u16, String)> {
+        if chrono::Utc::now().timestamp() >= principal.expires_at {
+            return Err((4401, "the token expired".into()));
+        }
+        if self.sync().await.is_err() {
+            // The database is away: nothing new to learn; the next check will.
+            return Ok(());
+        }
+        if self.is_revoked(&principal.agency, &principal.token_id) {
+            return Err((4401, "the token was revoked".into()));
+        }
+        match self.access(&principal.agency).await {
+            Ok(Some(access)) if access.admits(principal) => Ok(()),
+            Ok(Some(access)) if access.status == AgencyStatus::Active => Err((
+                4403,
+                "access was narrowed (a scope, a province or a purpose requirement): reconnect with a new token".into(),
+            )),
+            Ok(_) => Err((4403, "the agency is suspended or unknown".into())),
+            Err(_) => Ok(()),
+        }
+    }
+
     pub fn new(db: DatabaseConnection) -> Arc<AccessCache> {
         Arc::new(AccessCache {
             db,

@@ -99,9 +99,7 @@ pub async fn register_agency(
     input: NewAgency,
 ) -> Result<(agency::Model, String), ApiError> {
     if !actor.is_operator() {
-        return Err(ApiError::Forbidden {
-            required_scope: crate::auth::Scope::HubAdmin,
-        });
+        return Err(crate::auth::Scope::HubAdmin.missing());
     }
     if actor != Actor::Server && !input.owns.is_empty() {
         return Err(ApiError::NotAllowed(format!(
@@ -174,9 +172,7 @@ pub async fn set_agency_status(
     status: AgencyStatus,
 ) -> Result<agency::Model, ApiError> {
     if !actor.is_operator() {
-        return Err(ApiError::Forbidden {
-            required_scope: crate::auth::Scope::HubAdmin,
-        });
+        return Err(crate::auth::Scope::HubAdmin.missing());
     }
     let row = find_agency(db, code).await?;
     let owns = owned(&row);

@@ -16,7 +16,6 @@ pub mod verify;
 pub mod writer;
 
 use crate::auth::{Principal, Scope, ScopeSet};
-use async_graphql::{Context, Guard};
 use chrono::{DateTime, SubsecRound, Utc};
 use entities::access::Dataset;
 use entities::audit::access_log;
@@ -282,43 +281,6 @@ pub trait Subject: Sync {
     /// The subjects a field guarded by `scope` discloses: the object's own
     /// id, and whoever else the field names (a holder, a member).
     fn subjects(&self, scope: Scope) -> [Option<&str>; 2];
-}
-
-/// The guard of a field that returns personal data: the scope's check,
-/// then the field and its subjects are noted on the request's trail.
-pub struct Audited<'a, S: Subject> {
-    scope: Scope,
-    subject: &'a S,
-}
-
-impl Scope {
-    /// This scope's guard, recording what the field discloses about `subject`.
-    pub fn on<S: Subject>(self, subject: &S) -> Audited<'_, S> {
-        Audited {
-            scope: self,
-            subject,
-        }
-    }
-}
-
-impl<S: Subject> Guard for Audited<'_, S> {
-    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
-        self.scope.check(ctx).await?;
-        if let (Some(operation), Some(dataset)) = (
-            ctx.data_opt::<crate::graphql::Operation>(),
-            self.scope.dataset(),
-        ) {
-            let trail = &operation.trail;
-            trail.disclosed(
-                dataset,
-                self.scope,
-                S::TYPE,
-                &ctx.item.node.name.node,
-                self.subject.subjects(self.scope).into_iter().flatten(),
-            );
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,14 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// The error of a caller that does not hold this scope
+    /// (`FORBIDDEN`, with `requiredScope`).
+    pub fn missing(self) -> ApiError {
+        ApiError::Forbidden {
+            required_scope: self.as_str(),
+        }
+    }
+
     pub const ALL: [Scope; 13] = [
         Scope::PopulationVerify,
         Scope::PopulationRead,
@@ -374,42 +382,6 @@ impl Principal {
             .get(&dataset)
             .cloned()
             .unwrap_or_else(|| Jurisdiction::Provinces(BTreeSet::new()))
-    }
-
-    /// Whether the agency's access now still gives everything this principal
-    /// was given: every scope, every province of every dataset, every
-    /// dataset it owned, and no new purpose requirement. Any narrowing (a
-    /// revoked or shrunk grant, a suspension) makes it `false`, so that a
-    /// long-lived connection ends.
-    pub fn within(&self, access: &crate::access::Access) -> bool {
-        let none = Jurisdiction::Provinces(BTreeSet::new());
-        access.status == entities::access::AgencyStatus::Active
-            && self.scopes.is_subset(access.scopes)
-            && self
-                .jurisdictions
-                .iter()
-                .all(|(dataset, j)| j.is_within(access.jurisdictions.get(dataset).unwrap_or(&none)))
-            && access.purpose_required.is_subset(&self.purpose_required)
-            && self.owns.is_subset(&access.owns)
-    }
-
-    /// A principal for `claims` given the agency's access now.
-    pub fn narrowed(claims: TokenClaims, access: &crate::access::Access) -> Principal {
-        let jurisdictions = access
-            .jurisdictions
-            .iter()
-            .map(|(dataset, j)| (*dataset, j.intersect(&claims.jurisdiction)))
-            .collect();
-        Principal {
-            agency: claims.agency,
-            scopes: claims.scopes.intersect(access.scopes),
-            jurisdictions,
-            token_id: claims.token_id,
-            expires_at: claims.expires_at,
-            grants: access.scope_grants.clone(),
-            purpose_required: access.purpose_required.clone(),
-            owns: access.owns.clone(),
-        }
     }
 }
 

@@ -104,9 +104,7 @@ fn check_visible(principal: &Principal, dataset: acc::Dataset) -> Result<(), Api
     if principal.has(scope) {
         Ok(())
     } else {
-        Err(ApiError::Forbidden {
-            required_scope: scope,
-        })
+        Err(scope.missing())
     }
 }
 
@@ -266,7 +264,9 @@ impl Feed {
                 self.cursor = change.seq;
                 return Ok(event(&self.listing, change));
             }
-            crate::session::still_allowed(&self.services.cache, &self.principal)
+            self.services
+                .cache
+                .still_allowed(&self.principal)
                 .await
                 .map_err(|(_, reason)| ApiError::NotAllowed(reason))
                 .gql()?;

@@ -5,6 +5,7 @@
 //! reaches the field is covered. A missing scope resolves the field to
 //! `null` with `FORBIDDEN` and `extensions.requiredScope`.
 
+use crate::audit::Subject;
 use crate::auth::{Jurisdiction, Principal, Scope};
 use crate::error::ApiError;
 use crate::ids;
@@ -25,9 +26,7 @@ impl Guard for Scope {
         let trail = Some(&operation.trail);
         let dataset = self.dataset();
         let refusal = if !principal.has(*self) {
-            Some(ApiError::Forbidden {
-                required_scope: *self,
-            })
+            Some(self.missing())
         } else if dataset.is_some_and(|d| principal.requires_purpose(d))
             && trail.is_none_or(|t| t.declared.purpose.is_none())
         {
@@ -117,6 +116,42 @@ pub fn restrict_listing<E: EntityTrait>(
         Some(code) => query.filter(commune_column.eq(code)),
         None => query,
     }))
+}
+
+/// The guard of a field that returns personal data: the scope's check,
+/// then the field and its subjects are noted on the request's trail.
+pub struct Audited<'a, S: Subject> {
+    scope: Scope,
+    subject: &'a S,
+}
+
+impl Scope {
+    /// This scope's guard, recording what the field discloses about `subject`.
+    pub fn on<S: Subject>(self, subject: &S) -> Audited<'_, S> {
+        Audited {
+            scope: self,
+            subject,
+        }
+    }
+}
+
+impl<S: Subject> Guard for Audited<'_, S> {
+    async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
+        self.scope.check(ctx).await?;
+        if let (Some(operation), Some(dataset)) =
+            (ctx.data_opt::<super::Operation>(), self.scope.dataset())
+        {
+            let trail = &operation.trail;
+            trail.disclosed(
+                dataset,
+                self.scope,
+                S::TYPE,
+                &ctx.item.node.name.node,
+                self.subject.subjects(self.scope).into_iter().flatten(),
+            );
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
