@@ -12,7 +12,6 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
-pub mod http_edge;
 pub mod ids;
 pub mod limits;
 pub mod metrics;

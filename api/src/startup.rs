@@ -213,10 +213,10 @@ impl Application {
     }
 
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight
-    /// (`http_edge`: header and body timeouts, a cap on connections).
+    /// (`http::edge`: header and body timeouts, a cap on connections).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let app = http::router(self.state, self.config.max_body_bytes);
-        crate::http_edge::serve(self.listener, app, self.config.edge(), shutdown_signal()).await
+        crate::http::serve(self.listener, app, self.config.edge(), shutdown_signal()).await
     }
 }
 

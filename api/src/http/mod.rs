@@ -1,0 +1,151 @@
+//! HTTP: the router and what every route shares — request ids,
+//! authentication at the edge (the [`Authenticated`] extractor) and the
+//! shape of an error answered outside GraphQL execution. The routes live
+//! beside it: `graphql` (GraphQL over HTTP and the playground), `ws`
+//! (GraphQL over WebSocket), `oauth` (the token endpoint and the keys),
+//! `ops` (health, readiness, metrics); `edge` is the server loop
+//! (timeouts, connection cap). What a request may do is decided in
+//! `session`, not here.
+
+mod edge;
+mod graphql;
+mod oauth;
+mod ops;
+mod ws;
+
+use crate::auth::Principal;
+pub use crate::session::{AppState, AuthError};
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+pub use edge::{EdgeSettings, serve};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+/// The router with its layers.
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route("/graphql", get(graphql::playground).post(graphql::handler))
+        .route("/graphql/ws", get(ws::upgrade))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/oauth/token", post(oauth::token))
+        .route("/.well-known/jwks.json", get(oauth::jwks))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &axum::http::Request<_>| {
+                    let id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!(
+                        "request",
+                        request_id = %id,
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::map_request(drop_bad_request_id))
+}
+
+const REQUEST_ID: &str = "x-request-id";
+
+/// A caller may name its request (`X-Request-Id`), to find it in the
+/// hub's logs and access log; an id that is not a short token is replaced
+/// by one of the hub's own.
+async fn drop_bad_request_id(mut request: axum::extract::Request) -> axum::extract::Request {
+    let good = request.headers().get(REQUEST_ID).is_none_or(|v| {
+        let bytes = v.as_bytes();
+        !bytes.is_empty()
+            && bytes.len() <= 64
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    });
+    if !good {
+        request.headers_mut().remove(REQUEST_ID);
+    }
+    request
+}
+
+/// The caller of a request, authenticated at the edge from its bearer
+/// token: a token that is present but invalid is refused, never taken as
+/// absent. Handlers that count refusals take `Result<Authenticated,
+/// AuthError>`.
+pub struct Authenticated(pub Principal);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AuthError> {
+        state.authenticate(&parts.headers).await.map(Authenticated)
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        unauthorized(&self)
+    }
+}
+
+/// The request id the caller gave or the hub assigned.
+fn request_id(headers: &axum::http::HeaderMap) -> &str {
+    headers
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+}
+
+fn unauthorized(error: &AuthError) -> Response {
+    let (status, message) = match error {
+        AuthError::Database(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the hub cannot check your token right now",
+        ),
+        AuthError::Missing => (
+            StatusCode::UNAUTHORIZED,
+            "a bearer token is required (Authorization: Bearer <token>)",
+        ),
+        _ => (StatusCode::UNAUTHORIZED, "the bearer token is invalid"),
+    };
+    if let AuthError::Database(e) = error {
+        tracing::error!(error = %e, "authentication failed on the database");
+    } else {
+        tracing::info!(reason = %error, "request refused");
+    }
+    let code = if status == StatusCode::UNAUTHORIZED {
+        "UNAUTHENTICATED"
+    } else {
+        "INTERNAL"
+    };
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code } }]
+    });
+    let mut response = (status, Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+    }
+    response
+}
+
+/// A GraphQL error response with a code, outside of execution.
+fn graphql_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code } }]
+    });
+    (status, Json(body)).into_response()
+}

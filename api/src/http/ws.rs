@@ -1,0 +1,216 @@
+//! GraphQL over WebSocket (`GET /graphql/ws`, `graphql-transport-ws` and
+//! the older `graphql-ws`): the token in `connection_init`, every
+//! `subscribe` run through the session, the connection closed when its
+//! access narrows. Subscriptions' own rules are the session's.
+
+use super::{AppState, graphql_error};
+use crate::session::Caller;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use std::sync::Arc;
+
+/// `GET /graphql/ws`: `graphql-transport-ws` (and the older `graphql-ws`).
+/// The token comes in `connection_init` (`{"Authorization": "Bearer …"}`,
+/// with `X-Purpose` and `X-Case-Ref` if the caller declares them); every
+/// `subscribe` (query, mutation or subscription) runs through the session.
+/// The connection is closed (4401 or 4403) when the token expires or is
+/// revoked, or the agency's access narrows; 4429 when the agency already
+/// holds its most connections.
+pub(super) async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: axum::extract::ws::WebSocketUpgrade,
+) -> Response {
+    use std::str::FromStr;
+    let protocol = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|protocols| {
+            protocols
+                .split(',')
+                .find_map(|p| async_graphql::http::WebSocketProtocols::from_str(p.trim()).ok())
+        });
+    let Some(protocol) = protocol else {
+        return graphql_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "ask for the graphql-transport-ws subprotocol (Sec-WebSocket-Protocol)",
+        );
+    };
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| serve_ws(state, protocol, socket))
+}
+
+/// A WebSocket connection as the session sees it.
+#[derive(Clone)]
+struct Connection {
+    caller: Caller,
+    id: String,
+}
+
+/// Runs every `subscribe` of a connection through the session.
+#[derive(Clone)]
+struct WsExecutor(AppState);
+
+impl async_graphql::Executor for WsExecutor {
+    async fn execute(&self, _: async_graphql::Request) -> async_graphql::Response {
+        crate::session::refusal(crate::error::ApiError::BadUserInput(
+            "send operations with subscribe messages".into(),
+        ))
+    }
+
+    fn execute_stream(
+        &self,
+        request: async_graphql::Request,
+        session_data: Option<Arc<async_graphql::Data>>,
+    ) -> futures::stream::BoxStream<'static, async_graphql::Response> {
+        use futures::StreamExt;
+        let connection = session_data.as_deref().and_then(|data| {
+            data.get(&std::any::TypeId::of::<Connection>())
+                .and_then(|any| any.downcast_ref::<Connection>())
+                .cloned()
+        });
+        match connection {
+            Some(connection) => self.0.operate(connection.caller, request, connection.id),
+            None => futures::stream::once(async {
+                crate::session::refusal(crate::error::ApiError::Unauthenticated)
+            })
+            .boxed(),
+        }
+    }
+}
+
+async fn serve_ws(
+    state: AppState,
+    protocol: async_graphql::http::WebSocketProtocols,
+    socket: axum::extract::ws::WebSocket,
+) {
+    use async_graphql::http::WsMessage;
+    use axum::extract::ws::{CloseFrame, Message};
+    use futures::{SinkExt, StreamExt, future};
+    let (mut sink, stream) = socket.split();
+    let input = stream
+        .take_while(|message| future::ready(message.is_ok()))
+        .filter_map(|message| {
+            future::ready(match message {
+                Ok(message @ (Message::Text(_) | Message::Binary(_))) => Some(message.into_data()),
+                _ => None,
+            })
+        });
+    let (closing, mut close) = tokio::sync::mpsc::channel::<(u16, String)>(1);
+    // The connection's place in its agency's cap, held until it ends.
+    let slot = Arc::new(std::sync::Mutex::new(None));
+    let init_state = state.clone();
+    let init_slot = slot.clone();
+    let outgoing = async_graphql::http::WebSocket::new(WsExecutor(state.clone()), input, protocol)
+        .on_connection_init(move |payload| async move {
+            let headers = init_headers(&payload);
+            let principal = init_state.authenticate(&headers).await.map_err(|error| {
+                tracing::info!(reason = %error, "WebSocket connection refused");
+                async_graphql::Error::new("the bearer token is invalid")
+            })?;
+            let id = uuid::Uuid::new_v4().to_string();
+            let declared =
+                crate::session::declared(&headers, &id).map_err(async_graphql::Error::new)?;
+            let max = init_state.limits.max_connections_per_agency;
+            let Some(place) = init_state.connections.take(&principal.agency, max) else {
+                let reason = format!(
+                    "{} has {max} open connections on this node, the most allowed",
+                    principal.agency
+                );
+                let _ = closing.try_send((4429, reason.clone()));
+                return Err(async_graphql::Error::new(reason));
+            };
+            *init_slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(place);
+            tokio::spawn(watch_access(init_state.clone(), principal.clone(), closing));
+            let mut data = async_graphql::Data::default();
+            data.insert(Connection {
+                caller: Caller {
+                    principal,
+                    declared,
+                },
+                id,
+            });
+            Ok(data)
+        });
+    futures::pin_mut!(outgoing);
+    loop {
+        tokio::select! {
+            biased;
+            Some((code, reason)) = close.recv() => {
+                let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+                break;
+            }
+            message = outgoing.next() => match message {
+                Some(WsMessage::Text(text)) => {
+                    if sink.send(Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(WsMessage::Close(code, reason)) => {
+                    // A reason of the hub's own (4429) wins over the protocol's.
+                    let (code, reason) = close.try_recv().unwrap_or((code, reason));
+                    let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+                    break;
+                }
+                None => break,
+            },
+        }
+    }
+    drop(slot);
+}
+
+/// The headers carried in a `connection_init` payload: `Authorization`
+/// (or a bare `token`), `X-Purpose` and `X-Case-Ref`, any case.
+fn init_headers(payload: &serde_json::Value) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let Some(fields) = payload.as_object() else {
+        return headers;
+    };
+    for (key, value) in fields {
+        let Some(text) = value.as_str() else {
+            continue;
+        };
+        let (name, text) = match key.to_ascii_lowercase().as_str() {
+            "authorization" => (header::AUTHORIZATION, text.to_owned()),
+            "token" => (header::AUTHORIZATION, format!("Bearer {text}")),
+            "x-purpose" => (
+                header::HeaderName::from_static("x-purpose"),
+                text.to_owned(),
+            ),
+            "x-case-ref" => (
+                header::HeaderName::from_static("x-case-ref"),
+                text.to_owned(),
+            ),
+            _ => continue,
+        };
+        if let Ok(value) = HeaderValue::from_str(&text) {
+            headers.insert(name, value);
+        }
+    }
+    headers
+}
+
+/// Closes a WebSocket connection when its token expires or is revoked, or
+/// its agency's access narrows (a scope, a province, a purpose
+/// requirement, a suspension). Subscriptions also check before each
+/// delivery, so nothing is delivered past a narrowing even before this
+/// closes the connection.
+async fn watch_access(
+    state: AppState,
+    principal: crate::auth::Principal,
+    closing: tokio::sync::mpsc::Sender<(u16, String)>,
+) {
+    loop {
+        tokio::time::sleep(crate::session::RECHECK).await;
+        if closing.is_closed() {
+            return;
+        }
+        if let Err(reason) = state.cache.still_allowed(&principal).await {
+            let _ = closing.send(reason).await;
+            return;
+        }
+    }
+}
