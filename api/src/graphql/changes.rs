@@ -7,7 +7,7 @@
 use super::access::Dataset;
 use super::page::{Conn, Listing, PageRequest, connection};
 use super::{db, principal};
-use crate::auth::{DatasetScopes, Jurisdiction, Principal, Scope};
+use crate::auth::{DatasetScopes, Principal, Scope};
 use crate::error::{ApiError, Gql};
 use async_graphql::{Context, Object, Subscription};
 use chrono::{DateTime, Utc};
@@ -125,12 +125,15 @@ async fn fetch(
 ) -> Result<Vec<change_event::Model>, ApiError> {
     check_visible(principal, dataset)?;
     let query = change_event::Entity::find().filter(change_event::Column::Dataset.eq(dataset));
-    let query = match principal.jurisdiction(dataset) {
-        Jurisdiction::National => query,
-        Jurisdiction::Provinces(codes) if codes.is_empty() => return Ok(vec![]),
-        Jurisdiction::Provinces(codes) => {
-            query.filter(change_event::Column::ProvinceCode.is_in(codes))
-        }
+    let within = crate::registers::listing::within(
+        query,
+        principal,
+        dataset,
+        None,
+        change_event::Column::ProvinceCode,
+    )?;
+    let Some(query) = within else {
+        return Ok(vec![]);
     };
     Ok(query
         .filter(change_event::Column::Seq.gt(after))

@@ -12,7 +12,7 @@ use super::loaders::{
 };
 use super::page::{Conn, PageRequest, connection};
 use super::population::{Citizen, load_citizen};
-use super::{db, guard, loader, principal};
+use super::{db, loader, principal};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, Gql};
 use crate::ids;
@@ -368,7 +368,7 @@ pub async fn list_enterprises(
     filter: &EnterpriseFilter,
     page: &PageRequest,
 ) -> Result<Vec<enterprise::Model>, ApiError> {
-    let Some(mut query) = guard::restrict_listing(
+    let Some(mut query) = crate::registers::listing::restrict_listing(
         enterprise::Entity::find(),
         principal,
         entities::access::Dataset::Enterprise,

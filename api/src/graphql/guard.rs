@@ -6,13 +6,9 @@
 //! `null` with `FORBIDDEN` and `extensions.requiredScope`.
 
 use crate::audit::Subject;
-use crate::auth::{Jurisdiction, Principal, Scope};
+use crate::auth::Scope;
 use crate::error::ApiError;
-use crate::ids;
-use crate::refdata::reference;
 use async_graphql::{Context, Guard};
-use entities::access::Dataset;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
 impl Guard for Scope {
     /// The principal must hold the scope, and declare a purpose where its
@@ -45,77 +41,6 @@ impl Guard for Scope {
             None => Ok(()),
         }
     }
-}
-
-/// Which provinces a listing may return rows from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Provinces {
-    All,
-    /// Only these (possibly none).
-    Only(Vec<String>),
-}
-
-/// Applies the caller's jurisdiction to a listing's province and commune
-/// filters: an explicit filter outside it is `FORBIDDEN`; no filter means
-/// "all of my jurisdiction".
-pub fn listing_provinces(
-    principal: &Principal,
-    dataset: Dataset,
-    province: Option<&str>,
-    commune: Option<&str>,
-) -> Result<Provinces, ApiError> {
-    let mut wanted = None;
-    if let Some(code) = province {
-        ids::check_province_code(code)?;
-        wanted = Some(code.to_owned());
-    }
-    if let Some(code) = commune {
-        ids::check_commune_code(code)?;
-        let commune_province = reference().commune(code).expect("checked").province_code;
-        if let Some(province) = &wanted
-            && province != commune_province
-        {
-            return Err(ApiError::BadUserInput(format!(
-                "commune {code} is not in province {province}"
-            )));
-        }
-        wanted = Some(commune_province.to_owned());
-    }
-    let jurisdiction = principal.jurisdiction(dataset);
-    match (wanted, &jurisdiction) {
-        (Some(code), jurisdiction) if jurisdiction.allows(&code) => Ok(Provinces::Only(vec![code])),
-        (Some(code), _) => Err(ApiError::NotAllowed(format!(
-            "province {code} is outside the jurisdiction of {} over {dataset:?} ({jurisdiction})",
-            principal.agency
-        ))),
-        (None, Jurisdiction::National) => Ok(Provinces::All),
-        (None, Jurisdiction::Provinces(codes)) => {
-            Ok(Provinces::Only(codes.iter().cloned().collect()))
-        }
-    }
-}
-
-/// Limits a listing query to the caller's jurisdiction and to the province
-/// and commune filters, on the listing's own province and commune columns.
-/// `None` means the caller may see no province at all: nothing to fetch.
-pub fn restrict_listing<E: EntityTrait>(
-    query: Select<E>,
-    principal: &Principal,
-    dataset: Dataset,
-    province: Option<&str>,
-    commune: Option<&str>,
-    province_column: E::Column,
-    commune_column: E::Column,
-) -> Result<Option<Select<E>>, ApiError> {
-    let query = match listing_provinces(principal, dataset, province, commune)? {
-        Provinces::All => query,
-        Provinces::Only(codes) if codes.is_empty() => return Ok(None),
-        Provinces::Only(codes) => query.filter(province_column.is_in(codes)),
-    };
-    Ok(Some(match commune {
-        Some(code) => query.filter(commune_column.eq(code)),
-        None => query,
-    }))
 }
 
 /// The guard of a field that returns personal data: the scope's check,
@@ -151,76 +76,5 @@ impl<S: Subject> Guard for Audited<'_, S> {
             );
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::auth::ScopeSet;
-
-    fn principal(jurisdiction: &str) -> Principal {
-        Principal {
-            agency: "UBND-68".into(),
-            scopes: ScopeSet::default(),
-            jurisdictions: [(
-                Dataset::Population,
-                Jurisdiction::parse(jurisdiction).unwrap(),
-            )]
-            .into_iter()
-            .collect(),
-            token_id: "t".into(),
-            expires_at: 0,
-            grants: Default::default(),
-            purpose_required: Default::default(),
-            owns: Default::default(),
-        }
-    }
-
-    #[test]
-    fn a_province_lists_only_its_own_rows() {
-        let p = principal("68");
-        assert_eq!(
-            listing_provinces(&p, Dataset::Population, None, None).unwrap(),
-            Provinces::Only(vec!["68".into()])
-        );
-        assert_eq!(
-            listing_provinces(&p, Dataset::Population, Some("68"), None).unwrap(),
-            Provinces::Only(vec!["68".into()])
-        );
-        let refused = listing_provinces(&p, Dataset::Population, Some("01"), None).unwrap_err();
-        assert_eq!(refused.code(), "FORBIDDEN");
-        // A commune of Hà Nội is outside Lâm Đồng's jurisdiction too.
-        assert_eq!(
-            listing_provinces(&p, Dataset::Population, None, Some("00004"))
-                .unwrap_err()
-                .code(),
-            "FORBIDDEN"
-        );
-    }
-
-    #[test]
-    fn national_callers_list_everywhere_and_filters_are_checked() {
-        let p = principal("*");
-        assert_eq!(
-            listing_provinces(&p, Dataset::Population, None, None).unwrap(),
-            Provinces::All
-        );
-        assert_eq!(
-            listing_provinces(&p, Dataset::Population, None, Some("00004")).unwrap(),
-            Provinces::Only(vec!["01".into()])
-        );
-        assert_eq!(
-            listing_provinces(&p, Dataset::Population, Some("68"), Some("00004"))
-                .unwrap_err()
-                .code(),
-            "BAD_USER_INPUT"
-        );
-        assert_eq!(
-            listing_provinces(&p, Dataset::Population, Some("99"), None)
-                .unwrap_err()
-                .code(),
-            "BAD_USER_INPUT"
-        );
     }
 }

@@ -9,7 +9,7 @@ use super::enterprise::Enterprise;
 use super::loaders::{EnterpriseByCode, ParcelById, RightsOnParcel};
 use super::page::{Conn, PageRequest, connection};
 use super::population::{Citizen, load_citizen};
-use super::{db, guard, loader, principal};
+use super::{db, loader, principal};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, Gql};
 use crate::ids;
@@ -251,7 +251,7 @@ pub async fn list_parcels(
     filter: &LandParcelFilter,
     page: &PageRequest,
 ) -> Result<Vec<land_parcel::Model>, ApiError> {
-    let Some(mut query) = guard::restrict_listing(
+    let Some(mut query) = crate::registers::listing::restrict_listing(
         land_parcel::Entity::find(),
         principal,
         entities::access::Dataset::Land,

@@ -13,7 +13,7 @@ use super::loaders::{
     MembershipsOf, RightsOfHolder,
 };
 use super::page::{Conn, PageRequest, connection};
-use super::{db, guard, loader, principal};
+use super::{db, loader, principal};
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, Gql};
 use crate::ids;
@@ -393,7 +393,7 @@ pub async fn list_citizens(
     filter: &CitizenFilter,
     page: &PageRequest,
 ) -> Result<Vec<citizen::Model>, ApiError> {
-    let Some(mut query) = guard::restrict_listing(
+    let Some(mut query) = crate::registers::listing::restrict_listing(
         citizen::Entity::find(),
         principal,
         entities::access::Dataset::Population,

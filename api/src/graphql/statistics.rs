@@ -4,7 +4,6 @@
 
 use super::access::Dataset;
 use super::enterprise::{EnterpriseStatus, EnterpriseType};
-use super::guard::{Provinces, listing_provinces};
 use super::land::LandUse;
 use super::{db, principal};
 use crate::auth::Scope;
@@ -78,13 +77,7 @@ fn within<E: EntityTrait>(
     province: Option<&str>,
     column: E::Column,
 ) -> async_graphql::Result<Option<Select<E>>> {
-    Ok(
-        match listing_provinces(principal(ctx)?, dataset, province, None).gql()? {
-            Provinces::All => Some(query),
-            Provinces::Only(codes) if codes.is_empty() => None,
-            Provinces::Only(codes) => Some(query.filter(column.is_in(codes))),
-        },
-    )
+    crate::registers::listing::within(query, principal(ctx)?, dataset, province, column).gql()
 }
 
 /// Statistics of the national datasets.

@@ -23,6 +23,7 @@
 pub mod enterprise;
 pub mod feed;
 pub mod land;
+pub mod listing;
 pub mod population;
 
 use crate::error::ApiError;
