@@ -1,11 +1,11 @@
 //! Writes to the population register (owner: BCA): register a citizen,
 //! change a residence, record a death.
 
-use super::{
-    Change, Lock, Meta, Written, begin, check_version, commit, once, province_of, updated_one,
-};
 use crate::error::ApiError;
 use crate::ids;
+use crate::registers::{
+    Change, Lock, Meta, Written, begin, check_version, commit, once, province_of, updated_one,
+};
 use crate::text::clean;
 use chrono::{NaiveDate, Utc};
 use entities::access::Dataset;
