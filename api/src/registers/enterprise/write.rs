@@ -1,10 +1,12 @@
 //! Writes to the business register (owner: BTC): register an enterprise,
 //! change its status, change its legal representative.
 
-use super::population::{MAX_ADDRESS_LINE, living};
-use super::{Change, Lock, Meta, Written, begin, check_version, commit, once, updated_one};
 use crate::error::ApiError;
 use crate::ids;
+use crate::registers::population::{MAX_ADDRESS_LINE, living};
+use crate::registers::{
+    Change, Lock, Meta, Written, begin, check_version, commit, once, updated_one,
+};
 use crate::text::clean;
 use chrono::{NaiveDate, Utc};
 use entities::access::Dataset;
@@ -73,7 +75,7 @@ pub async fn register_enterprise(
         &input.head_office_line,
         MAX_ADDRESS_LINE,
     )?;
-    let province = super::province_of(&input.head_office_commune)?;
+    let province = crate::registers::province_of(&input.head_office_commune)?;
     if input.registered_capital_vnd <= 0 {
         return Err(ApiError::BadUserInput(
             "registeredCapitalVnd must be positive".into(),
