@@ -271,15 +271,6 @@ impl Config {
         }
     }
 
-    /// The server loop's limits on connections and slow clients.
-    pub fn edge(&self) -> crate::http::EdgeSettings {
-        crate::http::EdgeSettings {
-            header_timeout: std::time::Duration::from_millis(self.header_timeout_ms.max(1)),
-            body_timeout: std::time::Duration::from_millis(self.body_timeout_ms.max(1)),
-            max_connections: self.max_connections.max(1),
-        }
-    }
-
     /// The limits on client authentication at `/oauth/token`.
     pub fn login(&self) -> crate::access::login::LoginSettings {
         crate::access::login::LoginSettings {

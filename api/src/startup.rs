@@ -216,7 +216,13 @@ impl Application {
     /// (`http::edge`: header and body timeouts, a cap on connections).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let app = http::router(self.state, self.config.max_body_bytes);
-        crate::http::serve(self.listener, app, self.config.edge(), shutdown_signal()).await
+        crate::http::serve(
+            self.listener,
+            app,
+            http::EdgeSettings::of(&self.config),
+            shutdown_signal(),
+        )
+        .await
     }
 }
 

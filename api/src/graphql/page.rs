@@ -12,6 +12,7 @@
 
 use crate::auth::Principal;
 use crate::error::ApiError;
+pub use crate::registers::listing::PageRequest;
 use async_graphql::OutputType;
 use async_graphql::connection::{Connection, CursorType, Edge};
 use base64::Engine;
@@ -165,22 +166,6 @@ impl Listing {
             return Err(invalid());
         }
         Ok(key)
-    }
-}
-
-/// A validated page request: how many rows, and after which key.
-#[derive(Debug, Clone)]
-pub struct PageRequest {
-    pub first: u64,
-    /// The sort key after which the page starts.
-    pub after: Option<Vec<String>>,
-}
-
-impl PageRequest {
-    /// Rows to fetch: one more than asked, to learn whether there is a next
-    /// page.
-    pub fn limit(&self) -> u64 {
-        self.first + 1
     }
 }
 

@@ -42,6 +42,18 @@ pub struct EdgeSettings {
     pub max_connections: usize,
 }
 
+impl EdgeSettings {
+    /// The server loop's limits on connections and slow clients, from the
+    /// configuration.
+    pub fn of(config: &crate::config::Config) -> EdgeSettings {
+        EdgeSettings {
+            header_timeout: Duration::from_millis(config.header_timeout_ms.max(1)),
+            body_timeout: Duration::from_millis(config.body_timeout_ms.max(1)),
+            max_connections: config.max_connections.max(1),
+        }
+    }
+}
+
 impl Default for EdgeSettings {
     fn default() -> Self {
         EdgeSettings {

@@ -111,6 +111,22 @@ pub fn within<E: EntityTrait>(
     Ok(in_provinces(query, provinces, province_column))
 }
 
+/// A validated page request: how many rows, and after which key.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub first: u64,
+    /// The sort key after which the page starts.
+    pub after: Option<Vec<String>>,
+}
+
+impl PageRequest {
+    /// Rows to fetch: one more than asked, to learn whether there is a next
+    /// page.
+    pub fn limit(&self) -> u64 {
+        self.first + 1
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

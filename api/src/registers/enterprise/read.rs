@@ -4,7 +4,7 @@
 
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::graphql::page::PageRequest;
+use crate::registers::listing::PageRequest;
 use crate::{ids, text};
 use entities::enterprise::{self as ent, enterprise, enterprise_industry};
 use sea_orm::sea_query::Query;

@@ -3,7 +3,7 @@
 
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::graphql::page::PageRequest;
+use crate::registers::listing::PageRequest;
 use crate::text;
 use chrono::{Datelike, NaiveDate};
 use entities::population::{self as pop, citizen};
