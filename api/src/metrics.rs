@@ -1,13 +1,20 @@
 //! The hub's own counters, exposed at `GET /metrics` in the Prometheus
-//! text format: requests by agency, operation and outcome, request
-//! latency, audit batches (size, lag, failures) and the database pool.
+//! text format (OpenMetrics) by the `prometheus-client` crate: requests by
+//! agency, operation and outcome, request latency, audit batches (size,
+//! lag, failures) and the database pool. Each server has its own registry,
+//! so that several hubs in one process (the tests) do not mix counters.
 //!
 //! Operation names come from callers, so their number is capped: past
 //! [`MAX_SERIES`] distinct label sets, new ones are counted as `other`.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::Mutex;
+use dashmap::DashSet;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 /// Most distinct (agency, operation, outcome) series kept.
@@ -20,62 +27,118 @@ const LATENCY_BUCKETS: [f64; 12] = [
 /// Upper bounds of the audit batch-size buckets, in rows.
 const BATCH_BUCKETS: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 64.0, 256.0, 512.0];
 
-#[derive(Default, Clone)]
-struct Histogram {
-    counts: Vec<u64>,
-    sum: f64,
-    total: u64,
+fn latency() -> Histogram {
+    Histogram::new(LATENCY_BUCKETS)
 }
 
-impl Histogram {
-    fn observe(&mut self, bounds: &[f64], value: f64) {
-        if self.counts.is_empty() {
-            self.counts = vec![0; bounds.len()];
-        }
-        for (i, bound) in bounds.iter().enumerate() {
-            if value <= *bound {
-                self.counts[i] += 1;
-            }
-        }
-        self.sum += value;
-        self.total += 1;
-    }
-
-    fn render(&self, out: &mut String, name: &str, labels: &str, bounds: &[f64]) {
-        let sep = if labels.is_empty() { "" } else { "," };
-        for (i, bound) in bounds.iter().enumerate() {
-            let count = self.counts.get(i).copied().unwrap_or(0);
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{bound}\"}} {count}");
-        }
-        let _ = writeln!(
-            out,
-            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
-            self.total
-        );
-        let braces = if labels.is_empty() {
-            String::new()
-        } else {
-            format!("{{{labels}}}")
-        };
-        let _ = writeln!(out, "{name}_sum{braces} {}", self.sum);
-        let _ = writeln!(out, "{name}_count{braces} {}", self.total);
-    }
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    agency: String,
+    operation: String,
+    outcome: &'static str,
 }
 
-#[derive(Default)]
-struct State {
-    requests: BTreeMap<(String, String, &'static str), u64>,
-    latency: BTreeMap<&'static str, Histogram>,
-    audit_batches: Histogram,
-    audit_lag: Histogram,
-    audit_rows: u64,
-    audit_failures: u64,
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct EndpointLabels {
+    endpoint: &'static str,
 }
 
 /// The counters of one server process.
-#[derive(Default)]
 pub struct Metrics {
-    state: Mutex<State>,
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    /// The (agency, operation) pairs counted so far, for the cap.
+    series: DashSet<(String, String, &'static str)>,
+    latency: Family<EndpointLabels, Histogram, fn() -> Histogram>,
+    audit_batches: Histogram,
+    audit_lag: Histogram,
+    audit_rows: Counter,
+    audit_failures: Counter,
+    pool_size: Gauge,
+    pool_idle: Gauge,
+    pool_max: Gauge,
+    statements: Counter,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "lienthong_requests",
+            "Requests by agency, operation and outcome",
+            requests.clone(),
+        );
+        let latency = Family::<EndpointLabels, Histogram, fn() -> Histogram>::new_with_constructor(
+            latency as fn() -> Histogram,
+        );
+        registry.register(
+            "lienthong_request_duration_seconds",
+            "Time to answer a request",
+            latency.clone(),
+        );
+        let audit_batches = Histogram::new(BATCH_BUCKETS);
+        registry.register(
+            "lienthong_audit_batch_rows",
+            "Access-log rows per committed transaction",
+            audit_batches.clone(),
+        );
+        let audit_lag = Histogram::new(LATENCY_BUCKETS);
+        registry.register(
+            "lienthong_audit_lag_seconds",
+            "From a request's entries queued to their commit",
+            audit_lag.clone(),
+        );
+        let audit_rows = Counter::default();
+        registry.register(
+            "lienthong_audit_rows",
+            "Access-log rows committed",
+            audit_rows.clone(),
+        );
+        let audit_failures = Counter::default();
+        registry.register(
+            "lienthong_audit_failures",
+            "Access-log batches that could not be committed",
+            audit_failures.clone(),
+        );
+        let (pool_size, pool_idle, pool_max) =
+            (Gauge::default(), Gauge::default(), Gauge::default());
+        registry.register(
+            "lienthong_db_pool_connections",
+            "Open database connections",
+            pool_size.clone(),
+        );
+        registry.register(
+            "lienthong_db_pool_idle",
+            "Idle database connections",
+            pool_idle.clone(),
+        );
+        registry.register(
+            "lienthong_db_pool_max",
+            "Most database connections",
+            pool_max.clone(),
+        );
+        let statements = Counter::default();
+        registry.register(
+            "lienthong_db_statements",
+            "Statements sent to the database",
+            statements.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            series: DashSet::new(),
+            latency,
+            audit_batches,
+            audit_lag,
+            audit_rows,
+            audit_failures,
+            pool_size,
+            pool_idle,
+            pool_max,
+            statements,
+        }
+    }
 }
 
 /// Keeps a label value printable and short.
@@ -88,10 +151,6 @@ fn label(value: &str) -> String {
 }
 
 impl Metrics {
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// One request to `endpoint` finished with `outcome`.
     pub fn request(
         &self,
@@ -101,81 +160,56 @@ impl Metrics {
         outcome: &'static str,
         elapsed: Duration,
     ) {
-        let mut state = self.state();
         let mut key = (label(agency), label(operation), outcome);
-        if !state.requests.contains_key(&key) && state.requests.len() >= MAX_SERIES {
-            key = ("other".into(), "other".into(), outcome);
+        if !self.series.contains(&key) {
+            if self.series.len() >= MAX_SERIES {
+                key = ("other".into(), "other".into(), outcome);
+            } else {
+                self.series.insert(key.clone());
+            }
         }
-        *state.requests.entry(key).or_default() += 1;
-        state
-            .latency
-            .entry(endpoint)
-            .or_default()
-            .observe(&LATENCY_BUCKETS, elapsed.as_secs_f64());
+        let (agency, operation, outcome) = key;
+        self.requests
+            .get_or_create(&RequestLabels {
+                agency,
+                operation,
+                outcome,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&EndpointLabels { endpoint })
+            .observe(elapsed.as_secs_f64());
     }
 
     /// The audit writer committed (or failed) a batch of `rows` rows, the
     /// oldest of which had waited `lag`.
     pub fn audit_batch(&self, rows: usize, lag: Duration, ok: bool) {
-        let mut state = self.state();
-        state.audit_batches.observe(&BATCH_BUCKETS, rows as f64);
-        state.audit_lag.observe(&LATENCY_BUCKETS, lag.as_secs_f64());
+        self.audit_batches.observe(rows as f64);
+        self.audit_lag.observe(lag.as_secs_f64());
         if ok {
-            state.audit_rows += rows as u64;
+            self.audit_rows.inc_by(rows as u64);
         } else {
-            state.audit_failures += 1;
+            self.audit_failures.inc();
         }
     }
 
     /// The text exposition, with the pool's figures given by the caller.
     pub fn render(&self, pool: &PoolFigures) -> String {
-        let state = self.state();
+        self.pool_size.set(i64::from(pool.size));
+        self.pool_idle.set(i64::from(pool.idle));
+        self.pool_max.set(i64::from(pool.max));
+        self.statements
+            .inner()
+            .store(pool.statements, Ordering::Relaxed);
         let mut out = String::new();
-        out.push_str("# HELP lienthong_requests_total Requests by agency, operation and outcome.\n# TYPE lienthong_requests_total counter\n");
-        for ((agency, operation, outcome), n) in &state.requests {
-            let _ = writeln!(
-                out,
-                "lienthong_requests_total{{agency=\"{agency}\",operation=\"{operation}\",outcome=\"{outcome}\"}} {n}"
-            );
-        }
-        out.push_str("# HELP lienthong_request_duration_seconds Time to answer a request.\n# TYPE lienthong_request_duration_seconds histogram\n");
-        for (endpoint, histogram) in &state.latency {
-            histogram.render(
-                &mut out,
-                "lienthong_request_duration_seconds",
-                &format!("endpoint=\"{endpoint}\""),
-                &LATENCY_BUCKETS,
-            );
-        }
-        out.push_str("# HELP lienthong_audit_batch_rows Access-log rows per committed transaction.\n# TYPE lienthong_audit_batch_rows histogram\n");
-        state
-            .audit_batches
-            .render(&mut out, "lienthong_audit_batch_rows", "", &BATCH_BUCKETS);
-        out.push_str("# HELP lienthong_audit_lag_seconds From a request's entries queued to their commit.\n# TYPE lienthong_audit_lag_seconds histogram\n");
-        state.audit_lag.render(
-            &mut out,
-            "lienthong_audit_lag_seconds",
-            "",
-            &LATENCY_BUCKETS,
-        );
-        let _ = writeln!(
-            out,
-            "# HELP lienthong_audit_rows_total Access-log rows committed.\n# TYPE lienthong_audit_rows_total counter\nlienthong_audit_rows_total {}",
-            state.audit_rows
-        );
-        let _ = writeln!(
-            out,
-            "# HELP lienthong_audit_failures_total Access-log batches that could not be committed.\n# TYPE lienthong_audit_failures_total counter\nlienthong_audit_failures_total {}",
-            state.audit_failures
-        );
-        let _ = writeln!(
-            out,
-            "# HELP lienthong_db_pool_connections Open database connections.\n# TYPE lienthong_db_pool_connections gauge\nlienthong_db_pool_connections {}\n# HELP lienthong_db_pool_idle Idle database connections.\n# TYPE lienthong_db_pool_idle gauge\nlienthong_db_pool_idle {}\n# HELP lienthong_db_pool_max Most database connections.\n# TYPE lienthong_db_pool_max gauge\nlienthong_db_pool_max {}\n# HELP lienthong_db_statements_total Statements sent to the database.\n# TYPE lienthong_db_statements_total counter\nlienthong_db_statements_total {}",
-            pool.size, pool.idle, pool.max, pool.statements
-        );
+        // Writing into a `String` cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
     }
 }
+
+/// The content type of [`Metrics::render`].
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// The database pool as it is now.
 #[derive(Debug, Default, Clone, Copy)]
@@ -208,12 +242,18 @@ mod tests {
             Duration::from_millis(30),
         );
         let text = metrics.render(&PoolFigures::default());
-        assert!(text.contains(
-            "lienthong_requests_total{agency=\"UBND-68\",operation=\"Lookup\",outcome=\"ok\"} 2"
-        ));
-        assert!(text.contains(
-            "lienthong_request_duration_seconds_bucket{endpoint=\"graphql\",le=\"0.005\"} 1"
-        ));
+        assert!(
+            text.contains(
+                "lienthong_requests_total{agency=\"UBND-68\",operation=\"Lookup\",outcome=\"ok\"} 2"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "lienthong_request_duration_seconds_bucket{le=\"0.005\",endpoint=\"graphql\"} 1"
+            ),
+            "{text}"
+        );
         assert!(text.contains("lienthong_request_duration_seconds_count{endpoint=\"graphql\"} 2"));
         for i in 0..MAX_SERIES + 10 {
             metrics.request("graphql", "X", &format!("op{i}"), "ok", Duration::ZERO);
@@ -225,5 +265,25 @@ mod tests {
             .count();
         assert_eq!(series, MAX_SERIES + 1, "capped, plus the `other` series");
         assert!(text.contains("agency=\"other\",operation=\"other\",outcome=\"ok\"} 11"));
+    }
+
+    #[test]
+    fn the_pool_and_statements_are_read_at_each_scrape() {
+        let metrics = Metrics::default();
+        let pool = PoolFigures {
+            size: 3,
+            idle: 1,
+            max: 8,
+            statements: 42,
+        };
+        let text = metrics.render(&pool);
+        for line in [
+            "lienthong_db_pool_connections 3",
+            "lienthong_db_pool_idle 1",
+            "lienthong_db_pool_max 8",
+            "lienthong_db_statements_total 42",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
     }
 }

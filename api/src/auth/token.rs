@@ -116,7 +116,9 @@ pub const LEEWAY: u64 = 30;
 /// grants are still checked on every request, after this.
 #[derive(Default)]
 pub struct VerifiedTokens {
-    tokens: std::sync::Mutex<std::collections::HashMap<Box<str>, TokenClaims>>,
+    /// Sharded, so that callers on different shards never wait for each
+    /// other, and a clean-up holds one shard at a time.
+    tokens: dashmap::DashMap<Box<str>, TokenClaims>,
 }
 
 /// Most tokens remembered; past it, expired ones are dropped (or all).
@@ -132,23 +134,18 @@ impl VerifiedTokens {
     ) -> Result<TokenClaims, TokenError> {
         let now = chrono::Utc::now().timestamp();
         let alive = |claims: &TokenClaims| claims.expires_at + LEEWAY as i64 > now;
-        if let Some(claims) = self.lock().get(token).filter(|c| alive(c)) {
+        if let Some(claims) = self.tokens.get(token).filter(|c| alive(c)) {
             return Ok(claims.clone());
         }
         let claims = verify(keys, settings, token)?;
-        let mut tokens = self.lock();
-        if tokens.len() >= REMEMBERED {
-            tokens.retain(|_, c| alive(c));
-            if tokens.len() >= REMEMBERED {
-                tokens.clear();
+        if self.tokens.len() >= REMEMBERED {
+            self.tokens.retain(|_, c| alive(c));
+            if self.tokens.len() >= REMEMBERED {
+                self.tokens.clear();
             }
         }
-        tokens.insert(token.into(), claims.clone());
+        self.tokens.insert(token.into(), claims.clone());
         Ok(claims)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Box<str>, TokenClaims>> {
-        self.tokens.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -186,7 +183,7 @@ mod tests {
             (first.agency, first.token_id),
             (again.agency, again.token_id)
         );
-        assert_eq!(verified.lock().len(), 1);
+        assert_eq!(verified.tokens.len(), 1);
         // A token altered by one character is checked, and refused.
         let mut altered = token.clone();
         let last = altered.pop().unwrap();
@@ -203,7 +200,7 @@ mod tests {
         )
         .unwrap();
         assert!(verified.verify(&keys, &settings(), &expired).is_err());
-        assert_eq!(verified.lock().len(), 1);
+        assert_eq!(verified.tokens.len(), 1);
     }
 
     #[test]

@@ -55,7 +55,7 @@ pub(super) async fn metrics(
     }
     let pool = pool_figures(&state.db);
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        [(header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
         state.metrics.render(&pool),
     )
         .into_response()
