@@ -1,5 +1,6 @@
 //! Unit tests of `session`.
 
+use super::run::label;
 use super::*;
 
 #[test]
