@@ -1,6 +1,7 @@
 //! Unit tests of `config`.
 
 use super::*;
+use anyhow::Context;
 
 #[test]
 fn passwords_are_redacted() {
