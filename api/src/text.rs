@@ -60,6 +60,16 @@ pub fn is_forbidden(c: char) -> bool {
     )
 }
 
+/// The longest person's full name, in characters.
+pub const MAX_PERSON_NAME: usize = 100;
+/// The longest enterprise name (Vietnamese or English), in characters.
+pub const MAX_ENTERPRISE_NAME: usize = 200;
+/// The longest ethnicity, in characters.
+pub const MAX_ETHNICITY: usize = 50;
+/// The longest street address within a commune (a residence, a head
+/// office, a parcel), in characters.
+pub const MAX_ADDRESS_LINE: usize = 200;
+
 /// `value` as the hub stores it: trimmed and in NFC. Refused with
 /// `BAD_USER_INPUT` naming `field` when it holds a forbidden character
 /// ([`is_forbidden`]), is empty, or has more than `max_chars` characters.

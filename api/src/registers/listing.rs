@@ -6,7 +6,6 @@
 use crate::auth::{Jurisdiction, Principal};
 use crate::error::ApiError;
 use crate::ids;
-use crate::refdata::reference;
 use entities::access::Dataset;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 
@@ -33,16 +32,15 @@ pub fn listing_provinces(
         wanted = Some(code.to_owned());
     }
     if let Some(code) = commune {
-        ids::check_commune_code(code)?;
-        let commune_province = reference().commune(code).expect("checked").province_code;
+        let commune_province = super::province_of(code)?;
         if let Some(province) = &wanted
-            && province != commune_province
+            && *province != commune_province
         {
             return Err(ApiError::BadUserInput(format!(
                 "commune {code} is not in province {province}"
             )));
         }
-        wanted = Some(commune_province.to_owned());
+        wanted = Some(commune_province);
     }
     let jurisdiction = principal.jurisdiction(dataset);
     match (wanted, &jurisdiction) {

@@ -31,8 +31,9 @@ use chrono::Utc;
 use entities::access::Dataset;
 use entities::changes::{change_event, idempotency_key};
 use sea_orm::{
-    ActiveValue::Set, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction,
-    EntityTrait, QuerySelect, Select, Statement, TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Select, Statement,
+    TransactionTrait,
 };
 
 /// The PostgreSQL channel that tells every node a change was committed.
@@ -303,8 +304,28 @@ pub fn check_version(what: &str, current: i32, expected: Option<i32>) -> Result<
     }
 }
 
+/// Runs `update` (already limited to one row) on the row at the version
+/// read, moving it to the next version: the one optimistic-version update
+/// of every register. `CONFLICT` when another request changed the row
+/// meanwhile.
+pub async fn update_at_version<E: EntityTrait>(
+    txn: &DatabaseTransaction,
+    what: &str,
+    update: sea_orm::UpdateMany<E>,
+    version: E::Column,
+    read: i32,
+) -> Result<(), ApiError> {
+    let rows = update
+        .col_expr(version, sea_orm::sea_query::Expr::value(read + 1))
+        .filter(version.eq(read))
+        .exec(txn)
+        .await?
+        .rows_affected;
+    updated_one(what, rows)
+}
+
 /// `CONFLICT` when a conditional update found the row changed meanwhile.
-pub fn updated_one(what: &str, rows: u64) -> Result<(), ApiError> {
+fn updated_one(what: &str, rows: u64) -> Result<(), ApiError> {
     if rows == 1 {
         Ok(())
     } else {

@@ -3,11 +3,11 @@
 
 use crate::error::ApiError;
 use crate::ids;
-use crate::registers::population::{MAX_ADDRESS_LINE, living};
+use crate::registers::population::living;
 use crate::registers::{
-    Change, Lock, Meta, Written, begin, check_version, commit, once, updated_one,
+    Change, Lock, Meta, Written, begin, check_version, commit, once, update_at_version,
 };
-use crate::text::clean;
+use crate::text::{MAX_ADDRESS_LINE, MAX_ENTERPRISE_NAME, clean};
 use chrono::{NaiveDate, Utc};
 use entities::access::Dataset;
 use entities::enterprise::{EnterpriseStatus, EnterpriseType, enterprise, enterprise_industry};
@@ -16,9 +16,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
     QueryFilter,
 };
-
-/// The longest enterprise name (Vietnamese or English), in characters.
-pub const MAX_NAME: usize = 200;
 
 /// An enterprise to register.
 #[derive(Debug, Clone)]
@@ -65,9 +62,9 @@ pub async fn register_enterprise(
     write: &Meta,
 ) -> Result<Written, ApiError> {
     ids::parse_tax_code(&input.code)?;
-    let name = clean("name", &input.name, MAX_NAME)?;
+    let name = clean("name", &input.name, MAX_ENTERPRISE_NAME)?;
     let name_en = match &input.name_en {
-        Some(name_en) => Some(clean("nameEn", name_en, MAX_NAME)?),
+        Some(name_en) => Some(clean("nameEn", name_en, MAX_ENTERPRISE_NAME)?),
         None => None,
     };
     let head_office_line = clean(
@@ -188,18 +185,17 @@ pub async fn change_status(
                 "enterprise {code} already has this status"
             )));
         }
-        let updated = enterprise::Entity::update_many()
-            .col_expr(enterprise::Column::Status, Expr::value(status))
-            .col_expr(
-                enterprise::Column::Version,
-                Expr::value(current.version + 1),
-            )
-            .col_expr(enterprise::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(enterprise::Column::Code.eq(code))
-            .filter(enterprise::Column::Version.eq(current.version))
-            .exec(&txn)
-            .await?;
-        updated_one(&format!("enterprise {code}"), updated.rows_affected)?;
+        update_at_version(
+            &txn,
+            &format!("enterprise {code}"),
+            enterprise::Entity::update_many()
+                .col_expr(enterprise::Column::Status, Expr::value(status))
+                .col_expr(enterprise::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(enterprise::Column::Code.eq(code)),
+            enterprise::Column::Version,
+            current.version,
+        )
+        .await?;
         let written = Written::new(code, []);
         commit(
             txn,
@@ -239,18 +235,17 @@ pub async fn change_legal_representative(
             )));
         }
         living(&txn, personal_id, "a legal representative", Lock::Share).await?;
-        let updated = enterprise::Entity::update_many()
-            .col_expr(enterprise::Column::LegalRepId, Expr::value(personal_id))
-            .col_expr(
-                enterprise::Column::Version,
-                Expr::value(current.version + 1),
-            )
-            .col_expr(enterprise::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(enterprise::Column::Code.eq(code))
-            .filter(enterprise::Column::Version.eq(current.version))
-            .exec(&txn)
-            .await?;
-        updated_one(&format!("enterprise {code}"), updated.rows_affected)?;
+        update_at_version(
+            &txn,
+            &format!("enterprise {code}"),
+            enterprise::Entity::update_many()
+                .col_expr(enterprise::Column::LegalRepId, Expr::value(personal_id))
+                .col_expr(enterprise::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(enterprise::Column::Code.eq(code)),
+            enterprise::Column::Version,
+            current.version,
+        )
+        .await?;
         let written = Written::new(code, [current.legal_rep_id.as_str(), personal_id]);
         commit(
             txn,

@@ -4,9 +4,9 @@
 use crate::error::ApiError;
 use crate::ids;
 use crate::registers::{
-    Change, Lock, Meta, Written, begin, check_version, commit, once, province_of, updated_one,
+    Change, Lock, Meta, Written, begin, check_version, commit, once, province_of, update_at_version,
 };
-use crate::text::clean;
+use crate::text::{MAX_ETHNICITY, MAX_PERSON_NAME, clean};
 use chrono::{NaiveDate, Utc};
 use entities::access::Dataset;
 use entities::population::{CitizenStatus, Sex, citizen, household};
@@ -16,12 +16,8 @@ use sea_orm::{
     DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Statement,
 };
 
-/// The longest full name, in characters.
-pub const MAX_NAME: usize = 100;
-/// The longest ethnicity.
-pub const MAX_ETHNICITY: usize = 50;
-/// The longest street address within a commune.
-pub const MAX_ADDRESS_LINE: usize = 200;
+/// Still imported from here by the land register.
+pub use crate::text::MAX_ADDRESS_LINE;
 
 /// The key of the PostgreSQL advisory lock under which household numbers
 /// are drawn ("LTHH").
@@ -101,7 +97,7 @@ pub async fn register_citizen(
             "the date of birth is in the future".into(),
         ));
     }
-    let full_name = clean("fullName", &input.full_name, MAX_NAME)?;
+    let full_name = clean("fullName", &input.full_name, MAX_PERSON_NAME)?;
     let ethnicity = clean("ethnicity", &input.ethnicity, MAX_ETHNICITY)?;
     let nationality = clean("nationality", &input.nationality, 2)?.to_uppercase();
     if nationality.len() != 2 || !nationality.chars().all(|c| c.is_ascii_uppercase()) {
@@ -247,16 +243,18 @@ pub async fn change_residence(
         };
         let (household_id, movers) = match head_of {
             Some(home) => {
-                let moved = household::Entity::update_many()
-                    .col_expr(household::Column::CommuneCode, Expr::value(commune))
-                    .col_expr(household::Column::ProvinceCode, Expr::value(&province))
-                    .col_expr(household::Column::AddressLine, Expr::value(&line))
-                    .col_expr(household::Column::Version, Expr::value(home.version + 1))
-                    .filter(household::Column::Id.eq(home.id))
-                    .filter(household::Column::Version.eq(home.version))
-                    .exec(&txn)
-                    .await?;
-                updated_one(&format!("household {}", home.id), moved.rows_affected)?;
+                update_at_version(
+                    &txn,
+                    &format!("household {}", home.id),
+                    household::Entity::update_many()
+                        .col_expr(household::Column::CommuneCode, Expr::value(commune))
+                        .col_expr(household::Column::ProvinceCode, Expr::value(&province))
+                        .col_expr(household::Column::AddressLine, Expr::value(&line))
+                        .filter(household::Column::Id.eq(home.id)),
+                    household::Column::Version,
+                    home.version,
+                )
+                .await?;
                 // Locked, so that a member who leaves meanwhile is either
                 // gone (and not moved) or waits and leaves from the new
                 // address; read as committed once the lock is had.
@@ -307,21 +305,20 @@ pub async fn change_residence(
         };
         let moved_ids: Vec<String> = movers.iter().map(|m| m.personal_id.clone()).collect();
         for member in movers {
-            let moved = citizen::Entity::update_many()
-                .col_expr(citizen::Column::ResidenceCommune, Expr::value(commune))
-                .col_expr(citizen::Column::ResidenceProvince, Expr::value(&province))
-                .col_expr(citizen::Column::ResidenceLine, Expr::value(&line))
-                .col_expr(citizen::Column::HouseholdId, Expr::value(household_id))
-                .col_expr(citizen::Column::Version, Expr::value(member.version + 1))
-                .col_expr(citizen::Column::UpdatedAt, Expr::value(Utc::now()))
-                .filter(citizen::Column::PersonalId.eq(member.personal_id.as_str()))
-                .filter(citizen::Column::Version.eq(member.version))
-                .exec(&txn)
-                .await?;
-            updated_one(
+            update_at_version(
+                &txn,
                 &format!("citizen {}", member.personal_id),
-                moved.rows_affected,
-            )?;
+                citizen::Entity::update_many()
+                    .col_expr(citizen::Column::ResidenceCommune, Expr::value(commune))
+                    .col_expr(citizen::Column::ResidenceProvince, Expr::value(&province))
+                    .col_expr(citizen::Column::ResidenceLine, Expr::value(&line))
+                    .col_expr(citizen::Column::HouseholdId, Expr::value(household_id))
+                    .col_expr(citizen::Column::UpdatedAt, Expr::value(Utc::now()))
+                    .filter(citizen::Column::PersonalId.eq(member.personal_id.as_str())),
+                citizen::Column::Version,
+                member.version,
+            )
+            .await?;
             if member.residence_province != province {
                 changes.push(Change {
                     dataset: Dataset::Population,
@@ -370,19 +367,21 @@ pub async fn record_death(
                 citizen.date_of_birth
             )));
         }
-        let updated = citizen::Entity::update_many()
-            .col_expr(
-                citizen::Column::Status,
-                Expr::value(CitizenStatus::Deceased),
-            )
-            .col_expr(citizen::Column::DateOfDeath, Expr::value(date_of_death))
-            .col_expr(citizen::Column::Version, Expr::value(citizen.version + 1))
-            .col_expr(citizen::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(citizen::Column::PersonalId.eq(personal_id))
-            .filter(citizen::Column::Version.eq(citizen.version))
-            .exec(&txn)
-            .await?;
-        updated_one(&format!("citizen {personal_id}"), updated.rows_affected)?;
+        update_at_version(
+            &txn,
+            &format!("citizen {personal_id}"),
+            citizen::Entity::update_many()
+                .col_expr(
+                    citizen::Column::Status,
+                    Expr::value(CitizenStatus::Deceased),
+                )
+                .col_expr(citizen::Column::DateOfDeath, Expr::value(date_of_death))
+                .col_expr(citizen::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(citizen::Column::PersonalId.eq(personal_id)),
+            citizen::Column::Version,
+            citizen.version,
+        )
+        .await?;
         let changes = vec![Change {
             dataset: Dataset::Population,
             entity: "Citizen",
