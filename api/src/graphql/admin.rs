@@ -64,7 +64,7 @@ impl Province {
         #[graphql(desc = "Page size, 50 by default, at most 500.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last commune of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<Conn<Commune>>> {
-        let listing = super::listing(ctx, "commune", 1, &self.0.code)?;
+        let listing = super::listing(ctx, super::page::CursorKind::Communes, &self.0.code)?;
         let page = listing.page(first, after.as_deref()).gql()?;
         let codes = reference()
             .communes_by_province

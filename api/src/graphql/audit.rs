@@ -206,7 +206,7 @@ impl AuditQuery {
         #[graphql(desc = "Cursor of the last row of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<Conn<AccessLogEntry>>> {
         let filter = filter.unwrap_or_default();
-        let listing = super::listing(ctx, "access-log", 1, &filter)?;
+        let listing = super::listing(ctx, super::page::CursorKind::AccessLog, &filter)?;
         let page = listing.page(first, after.as_deref()).gql()?;
         let p = principal(ctx)?;
         let datasets: Vec<acc::Dataset> = match filter.dataset.map(acc::Dataset::from) {
@@ -272,7 +272,7 @@ impl AuditQuery {
         #[graphql(desc = "Cursor of the last row of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<Conn<SubjectAccess>>> {
         ids::parse_personal_id(&personal_id).gql()?;
-        let listing = super::listing(ctx, "subject-log", 1, &personal_id)?;
+        let listing = super::listing(ctx, super::page::CursorKind::SubjectLog, &personal_id)?;
         let page = listing.page(first, after.as_deref()).gql()?;
         principal(ctx)?
             .require_owner(acc::Dataset::Population)

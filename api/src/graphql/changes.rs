@@ -78,7 +78,7 @@ impl ChangeEvent {
 
 /// The listing of a dataset's changes, as this caller sees it.
 fn feed_listing(ctx: &Context<'_>, dataset: acc::Dataset) -> async_graphql::Result<Listing> {
-    super::listing(ctx, "change", 1, &dataset)
+    super::listing(ctx, super::page::CursorKind::Changes, &dataset)
 }
 
 fn event(listing: &Listing, change: change_event::Model) -> ChangeEvent {

@@ -333,7 +333,7 @@ impl LandQuery {
         #[graphql(desc = "Cursor of the last parcel of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<Conn<LandParcel>>> {
         let filter = filter.unwrap_or_default();
-        let listing = super::listing(ctx, "land-parcel", 1, &filter)?;
+        let listing = super::listing(ctx, super::page::CursorKind::LandParcels, &filter)?;
         let page = listing.page(first, after.as_deref()).gql()?;
         let rows = list_parcels(db(ctx)?, principal(ctx)?, &filter, &page)
             .await

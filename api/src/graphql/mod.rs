@@ -271,8 +271,7 @@ pub(crate) fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseCon
 /// cursors open only for the same listing, filter and agency.
 pub(crate) fn listing(
     ctx: &Context<'_>,
-    kind: &'static str,
-    parts: usize,
+    kind: page::CursorKind,
     filter: &impl std::fmt::Debug,
 ) -> async_graphql::Result<page::Listing> {
     let operation = operation(ctx)?;
@@ -280,7 +279,6 @@ pub(crate) fn listing(
         &operation.services.cursors,
         &operation.principal,
         kind,
-        parts,
         filter,
     ))
 }

@@ -68,6 +68,53 @@ impl CursorType for Cursor {
 /// A connection of `N` nodes with opaque cursors.
 pub type Conn<N> = Connection<Cursor, N>;
 
+/// Every listing that hands out cursors, with its sort key: the one place
+/// a cursor's kind is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CursorKind {
+    /// Citizens by personal id.
+    Citizens,
+    /// Citizens by folded name, then personal id.
+    CitizensByName,
+    /// Enterprises by code.
+    Enterprises,
+    /// Land parcels by id.
+    LandParcels,
+    /// A province's communes by code.
+    Communes,
+    /// A dataset's change feed by sequence number.
+    Changes,
+    /// The access log by sequence number.
+    AccessLog,
+    /// One citizen's accesses by sequence number.
+    SubjectLog,
+}
+
+impl CursorKind {
+    /// The name sealed into the cursor (and shown when a cursor is used
+    /// on another listing).
+    pub fn tag(self) -> &'static str {
+        match self {
+            CursorKind::Citizens => "citizen",
+            CursorKind::CitizensByName => "citizen-name",
+            CursorKind::Enterprises => "enterprise",
+            CursorKind::LandParcels => "land-parcel",
+            CursorKind::Communes => "commune",
+            CursorKind::Changes => "change",
+            CursorKind::AccessLog => "access-log",
+            CursorKind::SubjectLog => "subject-log",
+        }
+    }
+
+    /// How many components the sort key has.
+    pub fn parts(self) -> usize {
+        match self {
+            CursorKind::CitizensByName => 2,
+            _ => 1,
+        }
+    }
+}
+
 /// One listing as one caller asked for it: the cursors it hands out open
 /// only for the same listing, filter and agency.
 pub struct Listing {
@@ -79,15 +126,15 @@ pub struct Listing {
 }
 
 impl Listing {
-    /// The listing `kind` (sort keys of `parts` components) for `principal`
-    /// under `filter` (any value whose `Debug` form names the filter).
+    /// The listing `kind` for `principal` under `filter` (any value whose
+    /// `Debug` form names the filter).
     pub fn new(
         key: &CursorKey,
         principal: &Principal,
-        kind: &'static str,
-        parts: usize,
+        kind: CursorKind,
         filter: &impl std::fmt::Debug,
     ) -> Listing {
+        let (kind, parts) = (kind.tag(), kind.parts());
         let binding = format!("v1\0{kind}\0{}\0{filter:?}", principal.agency).into_bytes();
         Listing {
             kind,
@@ -207,7 +254,12 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_disclose_nothing() {
         let key = CursorKey::derive(b"secret");
-        let listing = Listing::new(&key, &principal("UBND-68"), "citizen-name", 2, &"68");
+        let listing = Listing::new(
+            &key,
+            &principal("UBND-68"),
+            CursorKind::CitizensByName,
+            &"68",
+        );
         let cursor = listing.cursor(&["nguyen van anh", "079085000001"]);
         let page = listing.page(Some(10), Some(&cursor)).unwrap();
         assert_eq!(
@@ -224,30 +276,29 @@ mod tests {
     fn a_cursor_opens_only_for_its_listing_filter_agency_and_key() {
         let key = CursorKey::derive(b"secret");
         let p = principal("UBND-68");
-        let listing = Listing::new(&key, &p, "citizen", 1, &"68");
+        let listing = Listing::new(&key, &p, CursorKind::Citizens, &"68");
         let cursor = listing.cursor(&["079085000001"]);
         let refused = |other: &Listing| other.page(None, Some(&cursor)).unwrap_err().code();
         assert_eq!(
-            refused(&Listing::new(&key, &p, "enterprise", 1, &"68")),
+            refused(&Listing::new(&key, &p, CursorKind::Enterprises, &"68")),
             "BAD_USER_INPUT"
         );
         assert_eq!(
-            refused(&Listing::new(&key, &p, "citizen", 1, &"01")),
+            refused(&Listing::new(&key, &p, CursorKind::Citizens, &"01")),
             "BAD_USER_INPUT"
         );
         assert_eq!(
             refused(&Listing::new(
                 &key,
                 &principal("UBND-01"),
-                "citizen",
-                1,
+                CursorKind::Citizens,
                 &"68"
             )),
             "BAD_USER_INPUT"
         );
         let other_key = CursorKey::derive(b"another hub");
         assert_eq!(
-            refused(&Listing::new(&other_key, &p, "citizen", 1, &"68")),
+            refused(&Listing::new(&other_key, &p, CursorKind::Citizens, &"68")),
             "BAD_USER_INPUT"
         );
         // A flipped bit is refused, and so is junk.
@@ -266,7 +317,7 @@ mod tests {
     #[test]
     fn page_size_defaults_and_is_capped() {
         let key = CursorKey::derive(b"secret");
-        let listing = Listing::new(&key, &principal("BCA"), "x", 1, &());
+        let listing = Listing::new(&key, &principal("BCA"), CursorKind::Communes, &());
         assert_eq!(listing.page(None, None).unwrap().first, 50);
         assert_eq!(listing.page(Some(500), None).unwrap().first, 500);
         assert!(listing.page(Some(501), None).is_err());

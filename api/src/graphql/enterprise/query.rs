@@ -4,7 +4,7 @@
 use super::types::*;
 use crate::auth::Scope;
 use crate::error::Gql;
-use crate::graphql::page::{Conn, connection};
+use crate::graphql::page::{Conn, CursorKind, connection};
 use crate::graphql::{db, principal};
 use crate::ids;
 use crate::registers::enterprise as registers;
@@ -75,7 +75,7 @@ impl EnterpriseQuery {
         >,
     ) -> async_graphql::Result<Option<Conn<Enterprise>>> {
         let filter = filter.unwrap_or_default();
-        let listing = crate::graphql::listing(ctx, "enterprise", 1, &filter)?;
+        let listing = crate::graphql::listing(ctx, CursorKind::Enterprises, &filter)?;
         let page = listing.page(first, after.as_deref()).gql()?;
         let rows = registers::list_enterprises(db(ctx)?, principal(ctx)?, &filter.listing(), &page)
             .await

@@ -5,7 +5,7 @@ use super::types::*;
 use crate::auth::Scope;
 use crate::error::{ApiError, Gql};
 use crate::graphql::loaders::HouseholdById;
-use crate::graphql::page::{Conn, connection};
+use crate::graphql::page::{Conn, CursorKind, connection};
 use crate::graphql::{db, loader, principal};
 use crate::ids;
 use crate::registers::population as registers;
@@ -127,12 +127,12 @@ impl PopulationQuery {
     ) -> async_graphql::Result<Option<Conn<Citizen>>> {
         let filter = filter.unwrap_or_default();
         let by_name = filter.name.is_some();
-        let (kind, parts) = if by_name {
-            ("citizen-name", 2)
+        let kind = if by_name {
+            CursorKind::CitizensByName
         } else {
-            ("citizen", 1)
+            CursorKind::Citizens
         };
-        let listing = crate::graphql::listing(ctx, kind, parts, &filter)?;
+        let listing = crate::graphql::listing(ctx, kind, &filter)?;
         let page = listing.page(first, after.as_deref()).gql()?;
         let rows = registers::list_citizens(db(ctx)?, principal(ctx)?, &filter.listing(), &page)
             .await
