@@ -362,6 +362,18 @@ impl Principal {
         )))
     }
 
+    /// The datasets an owner's view covers: `dataset` when given (and
+    /// owned), else every dataset the caller owns (possibly none).
+    pub fn owned_or_all(&self, dataset: Option<Dataset>) -> Result<Vec<Dataset>, ApiError> {
+        match dataset {
+            Some(dataset) => {
+                self.require_owner(dataset)?;
+                Ok(vec![dataset])
+            }
+            None => Ok(self.owns.iter().copied().collect()),
+        }
+    }
+
     /// The grant under which `scope` is held; `None` when held by right.
     pub fn grant_for(&self, scope: Scope) -> Option<&str> {
         self.grants.get(&scope).map(String::as_str)

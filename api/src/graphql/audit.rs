@@ -209,13 +209,9 @@ impl AuditQuery {
         let listing = super::listing(ctx, super::page::CursorKind::AccessLog, &filter)?;
         let page = listing.page(first, after.as_deref()).gql()?;
         let p = principal(ctx)?;
-        let datasets: Vec<acc::Dataset> = match filter.dataset.map(acc::Dataset::from) {
-            Some(dataset) => {
-                p.require_owner(dataset).gql()?;
-                vec![dataset]
-            }
-            None => p.owns.iter().copied().collect(),
-        };
+        let datasets = p
+            .owned_or_all(filter.dataset.map(acc::Dataset::from))
+            .gql()?;
         if datasets.is_empty() {
             return Err(ApiError::NotAllowed(
                 "the access log is for the owners of datasets".into(),

@@ -248,13 +248,7 @@ impl Statistics {
             .into_graphql());
         }
         let p = principal(ctx)?;
-        let datasets: Vec<acc::Dataset> = match dataset.map(acc::Dataset::from) {
-            Some(d) => {
-                p.require_owner(d).gql()?;
-                vec![d]
-            }
-            None => p.owns.iter().copied().collect(),
-        };
+        let datasets = p.owned_or_all(dataset.map(acc::Dataset::from)).gql()?;
         let rows = sharing_day::Entity::find()
             .filter(sharing_day::Column::Dataset.is_in(datasets))
             .filter(sharing_day::Column::Day.between(from, to))
