@@ -61,7 +61,7 @@ impl Change {
 }
 
 /// `None` caches "no such agency".
-type Entry = Option<Access>;
+type Entry = Option<Arc<Access>>;
 
 /// Revoked token ids, each with the agencies whose token with that id is
 /// revoked (`*`: any agency's).
@@ -117,7 +117,7 @@ impl AccessCache {
     }
 
     /// The agency's access now; `None` if it is not registered.
-    pub async fn access(&self, code: &str) -> Result<Option<Access>, DbErr> {
+    pub async fn access(&self, code: &str) -> Result<Option<Arc<Access>>, DbErr> {
         let now = Utc::now();
         if let Some(entry) = self.agencies.read().expect("lock").get(code) {
             let fresh = entry
@@ -140,7 +140,7 @@ impl AccessCache {
             .filter(access_grant::Column::RevokedAt.is_null())
             .all(&self.db)
             .await?;
-        let access = access_of(&row, &grants, now);
+        let access = Arc::new(access_of(&row, &grants, now));
         self.store(code, Some(access.clone()), generation);
         Ok(Some(access))
     }
