@@ -263,6 +263,26 @@ pub(crate) fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DataLoa
     Ok(&operation(ctx)?.loader)
 }
 
+/// The rows related to an object through one loader (`key` names the
+/// relation and the object), each wrapped as its GraphQL type: the body of
+/// every list-valued relation field.
+pub(crate) async fn related<K, V, W>(
+    ctx: &Context<'_>,
+    key: K,
+    wrap: fn(V) -> W,
+) -> async_graphql::Result<Option<Vec<W>>>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    V: Send + Sync + Clone + 'static,
+    Loaders: async_graphql::dataloader::Loader<K, Value = Vec<V>, Error = std::sync::Arc<sea_orm::DbErr>>,
+{
+    use crate::error::Gql;
+    let rows = loader(ctx)?.load_one(key).await.gql()?;
+    Ok(Some(
+        rows.unwrap_or_default().into_iter().map(wrap).collect(),
+    ))
+}
+
 pub(crate) fn db<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DatabaseConnection> {
     Ok(&operation(ctx)?.services.db)
 }

@@ -138,16 +138,7 @@ impl Enterprise {
         complexity = "crate::graphql::LIST * child_complexity + 1"
     )]
     async fn industries(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Industry>>> {
-        let rows = loader(ctx)?
-            .load_one(IndustriesOf(self.0.code.clone()))
-            .await
-            .gql()?;
-        Ok(Some(
-            rows.unwrap_or_default()
-                .into_iter()
-                .map(Industry::from)
-                .collect(),
-        ))
+        crate::graphql::related(ctx, IndustriesOf(self.0.code.clone()), Industry::from).await
     }
 
     /// The legal representative's name, as published in the business register.
@@ -183,16 +174,12 @@ impl Enterprise {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<EnterpriseMember>>> {
-        let rows = loader(ctx)?
-            .load_one(MembersOfEnterprise(self.0.code.clone()))
-            .await
-            .gql()?;
-        Ok(Some(
-            rows.unwrap_or_default()
-                .into_iter()
-                .map(EnterpriseMember)
-                .collect(),
-        ))
+        crate::graphql::related(
+            ctx,
+            MembersOfEnterprise(self.0.code.clone()),
+            EnterpriseMember,
+        )
+        .await
     }
 
     /// Enterprises in which this enterprise is a member or shareholder.
@@ -204,19 +191,12 @@ impl Enterprise {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<EnterpriseMember>>> {
-        let rows = loader(ctx)?
-            .load_one(MembershipsOf(
-                ent::MemberKind::Enterprise,
-                self.0.code.clone(),
-            ))
-            .await
-            .gql()?;
-        Ok(Some(
-            rows.unwrap_or_default()
-                .into_iter()
-                .map(EnterpriseMember)
-                .collect(),
-        ))
+        crate::graphql::related(
+            ctx,
+            MembershipsOf(ent::MemberKind::Enterprise, self.0.code.clone()),
+            EnterpriseMember,
+        )
+        .await
     }
 
     /// Land-use rights the enterprise holds, by certificate number.
@@ -228,19 +208,12 @@ impl Enterprise {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<LandRight>>> {
-        let rows = loader(ctx)?
-            .load_one(RightsOfHolder(
-                LandHolderKind::Enterprise,
-                self.0.code.clone(),
-            ))
-            .await
-            .gql()?;
-        Ok(Some(
-            rows.unwrap_or_default()
-                .into_iter()
-                .map(LandRight)
-                .collect(),
-        ))
+        crate::graphql::related(
+            ctx,
+            RightsOfHolder(LandHolderKind::Enterprise, self.0.code.clone()),
+            LandRight,
+        )
+        .await
     }
 }
 

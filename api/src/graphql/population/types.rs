@@ -166,13 +166,7 @@ impl Citizen {
         complexity = "crate::graphql::LIST * child_complexity + 1"
     )]
     async fn children(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Citizen>>> {
-        let rows = loader(ctx)?
-            .load_one(ChildrenOf(self.0.personal_id.clone()))
-            .await
-            .gql()?;
-        Ok(Some(
-            rows.unwrap_or_default().into_iter().map(Citizen).collect(),
-        ))
+        crate::graphql::related(ctx, ChildrenOf(self.0.personal_id.clone()), Citizen).await
     }
 
     /// Land-use rights the citizen holds (any status), by certificate number.
@@ -184,19 +178,12 @@ impl Citizen {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<LandRight>>> {
-        let rows = loader(ctx)?
-            .load_one(RightsOfHolder(
-                HolderKind::Citizen,
-                self.0.personal_id.clone(),
-            ))
-            .await
-            .gql()?;
-        Ok(Some(
-            rows.unwrap_or_default()
-                .into_iter()
-                .map(LandRight)
-                .collect(),
-        ))
+        crate::graphql::related(
+            ctx,
+            RightsOfHolder(HolderKind::Citizen, self.0.personal_id.clone()),
+            LandRight,
+        )
+        .await
     }
 
     /// Enterprises whose legal representative the citizen is (public register).
@@ -208,16 +195,12 @@ impl Citizen {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<Enterprise>>> {
-        let rows = loader(ctx)?
-            .load_one(EnterprisesRepresentedBy(self.0.personal_id.clone()))
-            .await
-            .gql()?;
-        Ok(Some(
-            rows.unwrap_or_default()
-                .into_iter()
-                .map(Enterprise)
-                .collect(),
-        ))
+        crate::graphql::related(
+            ctx,
+            EnterprisesRepresentedBy(self.0.personal_id.clone()),
+            Enterprise,
+        )
+        .await
     }
 
     /// Enterprises in which the citizen is a member or shareholder.
@@ -229,19 +212,12 @@ impl Citizen {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<Vec<EnterpriseMember>>> {
-        let rows = loader(ctx)?
-            .load_one(MembershipsOf(
-                MemberKind::Citizen,
-                self.0.personal_id.clone(),
-            ))
-            .await
-            .gql()?;
-        Ok(Some(
-            rows.unwrap_or_default()
-                .into_iter()
-                .map(EnterpriseMember)
-                .collect(),
-        ))
+        crate::graphql::related(
+            ctx,
+            MembershipsOf(MemberKind::Citizen, self.0.personal_id.clone()),
+            EnterpriseMember,
+        )
+        .await
     }
 }
 
@@ -304,12 +280,6 @@ impl Household {
         complexity = "crate::graphql::LIST * child_complexity + 1"
     )]
     async fn members(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<Citizen>>> {
-        let rows = loader(ctx)?
-            .load_one(MembersOfHousehold(self.0.id))
-            .await
-            .gql()?;
-        Ok(Some(
-            rows.unwrap_or_default().into_iter().map(Citizen).collect(),
-        ))
+        crate::graphql::related(ctx, MembersOfHousehold(self.0.id), Citizen).await
     }
 }
