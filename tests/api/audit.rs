@@ -3,8 +3,8 @@
 //! verify`, and that a killed server loses no acknowledged access.
 
 use crate::helpers::{
-    TestApp, assert_forbidden, error_at, errors, free_port, nodes, spawn_app, start_server,
-    wait_ready,
+    TestApp, assert_forbidden, error_at, errors, eventually, free_port, nodes, spawn_app,
+    start_server, wait_ready,
 };
 use entities::audit::access_log;
 use entities::enterprise::{MemberKind, enterprise_member};
@@ -751,11 +751,13 @@ async fn a_server_killed_under_load_loses_no_acknowledged_access() -> anyhow::Re
     wait_ready(&client, port).await?;
 
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (counted, count) = tokio::sync::watch::channel(0usize);
     let stop = Arc::new(AtomicBool::new(false));
     let mut clients = Vec::new();
     for worker in 0..8 {
         let (client, token, ids) = (client.clone(), token.clone(), ids.clone());
         let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
+        let counted = counted.clone();
         clients.push(tokio::spawn(async move {
             for i in 0..100_000 {
                 if stop.load(Ordering::Relaxed) {
@@ -780,16 +782,19 @@ async fn a_server_killed_under_load_loses_no_acknowledged_access() -> anyhow::Re
                 // A response with the citizen's name is an acknowledged access.
                 if body["data"]["citizen"]["fullName"].is_string() {
                     acknowledged.lock().unwrap().push(request_id);
+                    counted.send_modify(|n| *n += 1);
                 }
             }
         }));
     }
-    for _ in 0..400 {
-        if acknowledged.lock().unwrap().len() >= 300 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    drop(counted);
+    // The kill comes under load: once 300 accesses are acknowledged (or
+    // after 20 s, or when every client has stopped, with what there is).
+    let _ = tokio::time::timeout(Duration::from_secs(20), {
+        let mut count = count;
+        async move { count.wait_for(|n| *n >= 300).await.map(|_| ()) }
+    })
+    .await;
     server.kill()?; // SIGKILL: no shutdown, no flush.
     server.wait()?;
     stop.store(true, Ordering::Relaxed);
@@ -1013,21 +1018,20 @@ async fn statistics_stay_within_jurisdiction_and_count_sharing() -> anyhow::Resu
         .await?;
     assert_forbidden(&body, "population:read:pii");
     const SHARING: &str = "{ statistics { sharing { day dataset agency requests refusals } } }";
-    let mut seen = Value::Null;
     // The counts are written by the audit writer, not awaited by requests.
-    for _ in 0..200 {
-        let body = app.graphql_as("BCA", SHARING, json!({})).await?;
-        let days = body["data"]["statistics"]["sharing"].as_array().cloned();
-        if let Some(row) = days
-            .unwrap_or_default()
-            .into_iter()
-            .find(|d| d["agency"] == "UBND-68" && d["refusals"].as_i64() >= Some(1))
-        {
-            seen = row;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let seen = eventually(
+        "UBND-68's refusal counted",
+        Duration::from_secs(10),
+        || async {
+            let body = app.graphql_as("BCA", SHARING, json!({})).await?;
+            let days = body["data"]["statistics"]["sharing"].as_array().cloned();
+            Ok(days
+                .unwrap_or_default()
+                .into_iter()
+                .find(|d| d["agency"] == "UBND-68" && d["refusals"].as_i64() >= Some(1)))
+        },
+    )
+    .await?;
     assert_eq!(seen["dataset"], "POPULATION", "{seen}");
     assert!(seen["requests"].as_i64() >= Some(2), "{seen}");
     let province = app.graphql_as("UBND-68", SHARING, json!({})).await?;

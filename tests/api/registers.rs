@@ -83,9 +83,9 @@ async fn a_move_reaches_the_province_and_a_transfer_both_sides() -> anyhow::Resu
     let (person, represented, right) = mover(&app).await?;
     let province_token = app.token("UBND-68").await?;
     let mut subscriber = Subscriber::connect(&app, &province_token).await?;
-    subscriber.subscribe("1", "POPULATION", None).await?;
-    // Let the subscription take its place in the feed.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    subscriber
+        .subscribe_first(&app, "1", "POPULATION", None)
+        .await?;
 
     let token = app.token("BCA").await?;
     let (status, _, moved) = app
@@ -624,8 +624,9 @@ async fn the_feed_pages_in_order_by_jurisdiction_and_a_reconnect_misses_nothing(
         .collect();
     let province_token = app.token("UBND-68").await?;
     let mut subscriber = Subscriber::connect(&app, &province_token).await?;
-    subscriber.subscribe("a", "POPULATION", None).await?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    subscriber
+        .subscribe_first(&app, "a", "POPULATION", None)
+        .await?;
     // One move into Lâm Đồng, one move elsewhere (not the province's).
     let bca = app.token("BCA").await?;
     for (person, commune) in [(&people[0], LAM_DONG_COMMUNE), (&people[1], "00004")] {
@@ -779,8 +780,9 @@ async fn a_subscriber_on_one_node_hears_a_write_through_another() -> anyhow::Res
     let second = first.second_node().await?;
     let (person, ..) = mover(&first).await?;
     let mut subscriber = Subscriber::connect(&second, &second.token("UBND-68").await?).await?;
-    subscriber.subscribe("1", "POPULATION", None).await?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    subscriber
+        .subscribe_first(&second, "1", "POPULATION", None)
+        .await?;
     let moved = first
         .graphql_as(
             "BCA",
@@ -814,9 +816,11 @@ async fn a_server_killed_during_writes_keeps_every_acknowledged_one_whole() -> a
     let mut server = start_server(&app, port, "node-writes")?;
     wait_ready(&client, port).await?;
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (counted, count) = tokio::sync::watch::channel(0usize);
     let mut writers = Vec::new();
     for worker in 0..4 {
         let (client, token, acknowledged) = (client.clone(), token.clone(), acknowledged.clone());
+        let counted = counted.clone();
         writers.push(tokio::spawn(async move {
             for i in 1..100_000 {
                 let sent = client
@@ -831,18 +835,23 @@ async fn a_server_killed_during_writes_keeps_every_acknowledged_one_whole() -> a
                 let Ok(response) = sent else { break };
                 let Ok(body) = response.json::<Value>().await else { break };
                 match body["data"]["registerLandParcel"]["landParcel"]["id"].as_str() {
-                    Some(id) => acknowledged.lock().unwrap().push(id.to_owned()),
+                    Some(id) => {
+                        acknowledged.lock().unwrap().push(id.to_owned());
+                        counted.send_modify(|n| *n += 1);
+                    }
                     None => break,
                 }
             }
         }));
     }
-    for _ in 0..400 {
-        if acknowledged.lock().unwrap().len() >= 150 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    drop(counted);
+    // The kill comes in the middle of the writes: once 150 are acknowledged
+    // (or after 20 s, or when every writer has stopped, with what there is).
+    let _ = tokio::time::timeout(Duration::from_secs(20), {
+        let mut count = count;
+        async move { count.wait_for(|n| *n >= 150).await.map(|_| ()) }
+    })
+    .await;
     server.kill()?;
     server.wait()?;
     for writer in writers {
