@@ -82,14 +82,6 @@ impl Subscriber {
         Ok(())
     }
 
-    /// Whether a message arrives within `wait` (`None` if none does).
-    pub async fn next_within(&mut self, wait: Duration) -> anyhow::Result<Option<Value>> {
-        match tokio::time::timeout(wait, self.next()).await {
-            Ok(message) => message.map(Some),
-            Err(_) => Ok(None),
-        }
-    }
-
     /// Sends any operation as a `subscribe` message.
     pub async fn start(&mut self, id: &str, query: &str, variables: Value) -> anyhow::Result<()> {
         self.send(json!({
