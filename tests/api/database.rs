@@ -568,3 +568,42 @@ async fn a_copy_of_the_template_holds_what_the_server_seeds() -> anyhow::Result<
     }
     Ok(())
 }
+
+/// Settings that decide the data get a template of their own: fewer
+/// citizens, or no demo data at all; the usual set stays the usual one.
+#[tokio::test]
+async fn other_data_settings_get_their_own_template() -> anyhow::Result<()> {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    let fewer = crate::helpers::spawn_app_with(|c| c.demo_citizens = 300).await?;
+    let citizens = entities::population::citizen::Entity::find()
+        .count(&fewer.app_db.conn)
+        .await?;
+    assert_eq!(citizens, 300);
+    // Without demo data (a server needs a signing key of its own then, so
+    // the copy is looked at directly): migrated, and nothing else.
+    let bare = DataKey {
+        demo: false,
+        ..DataKey::of(fewer.config())
+    };
+    let (url, _bare) = database_for(bare).await?;
+    let db = api::db::connect(&url, Some(1), None).await?;
+    let citizens = entities::population::citizen::Entity::find()
+        .count(&db.conn)
+        .await?;
+    let agencies = entities::access::agency::Entity::find()
+        .count(&db.conn)
+        .await?;
+    let communes = entities::admin::commune::Entity::find()
+        .count(&db.conn)
+        .await?;
+    db.conn.close().await?;
+    assert_eq!((citizens, agencies), (0, 0));
+    assert!(communes > 0, "the reference data is migrated");
+    // And the usual data set is still the usual one.
+    let usual = crate::helpers::spawn_app().await?;
+    let citizens = entities::population::citizen::Entity::find()
+        .count(&usual.app_db.conn)
+        .await?;
+    assert_eq!(citizens, crate::helpers::CITIZENS);
+    Ok(())
+}
