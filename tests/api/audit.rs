@@ -3,8 +3,8 @@
 //! verify`, and that a killed server loses no acknowledged access.
 
 use crate::helpers::{
-    TestApp, assert_forbidden, error_at, errors, free_port, nodes, spawn_app, start_server,
-    wait_ready,
+    TestApp, assert_forbidden, error_at, errors, eventually, free_port, nodes, spawn_app,
+    start_server, wait_ready,
 };
 use entities::audit::access_log;
 use entities::enterprise::{MemberKind, enterprise_member};
@@ -104,11 +104,24 @@ fn request_ids(rows: &[Value]) -> Vec<&str> {
         .collect()
 }
 
-#[tokio::test]
-async fn a_demo_session_is_logged_exactly_and_read_by_owners_and_for_citizens() -> anyhow::Result<()>
-{
-    let app = spawn_app().await?;
-    let (holder, certificate, enterprise, member) = subjects(&app).await?;
+/// What a demo session looked at, and who its subjects are.
+struct Session {
+    holder: String,
+    member: String,
+    /// The citizen members of the enterprise, sorted.
+    citizen_members: Vec<String>,
+    /// The enterprise and its members, sorted.
+    enterprise_subjects: Vec<String>,
+    /// The certificate and its holder, sorted.
+    land_subjects: Vec<String>,
+}
+
+/// A demo session, requests `demo-1` to `demo-5`: a province looks up a
+/// citizen with a purpose and case, and verifies them; the land owner reads
+/// a certificate; the enterprise owner reads an enterprise's members, then
+/// its public fields only (nothing personal, nothing logged).
+async fn demo_session(app: &TestApp) -> anyhow::Result<Session> {
+    let (holder, certificate, enterprise, member) = subjects(app).await?;
     let members = enterprise_member::Entity::find()
         .filter(enterprise_member::Column::EnterpriseCode.eq(enterprise.as_str()))
         .all(&app.app_db.conn)
@@ -130,7 +143,7 @@ async fn a_demo_session_is_logged_exactly_and_read_by_owners_and_for_citizens() 
 
     // A province checks a citizen for a land procedure, with its purpose.
     let (headers, body) = ask(
-        &app,
+        app,
         "UBND-68",
         "query Lookup($id: String!) { citizen(personalId: $id) { fullName dateOfBirth } }",
         json!({ "id": holder }),
@@ -144,7 +157,7 @@ async fn a_demo_session_is_logged_exactly_and_read_by_owners_and_for_citizens() 
     assert!(body["data"]["citizen"]["fullName"].is_string(), "{body}");
     assert_eq!(headers["x-request-id"], "demo-1");
     let (_, body) = ask(
-        &app,
+        app,
         "UBND-68",
         "query Check($id: String!) { verifyCitizen(input: { personalId: $id, alive: true }) { matches } }",
         json!({ "id": holder }),
@@ -154,7 +167,7 @@ async fn a_demo_session_is_logged_exactly_and_read_by_owners_and_for_citizens() 
     assert_eq!(body["data"]["verifyCitizen"]["matches"], true, "{body}");
     // The land owner reads a certificate and its holder.
     let (_, body) = ask(
-        &app,
+        app,
         "BNNMT",
         "query Certificate($c: String!) { landRight(certificateNumber: $c) { certificateNumber holderId } }",
         json!({ "c": certificate }),
@@ -164,7 +177,7 @@ async fn a_demo_session_is_logged_exactly_and_read_by_owners_and_for_citizens() 
     assert_eq!(body["data"]["landRight"]["holderId"], holder.as_str());
     // The enterprise owner reads members, and a member's name (population).
     let (_, body) = ask(
-        &app,
+        app,
         "BTC",
         "query Members($code: String!) { enterprise(code: $code) { name members { share member { ... on Citizen { personalId fullName } } } } }",
         json!({ "code": enterprise }),
@@ -174,7 +187,7 @@ async fn a_demo_session_is_logged_exactly_and_read_by_owners_and_for_citizens() 
     assert!(errors(&body).is_empty(), "{body}");
     // Public register fields only: nothing personal, nothing logged.
     let (_, body) = ask(
-        &app,
+        app,
         "BTC",
         "query Public($code: String!) { enterprise(code: $code) { name status } }",
         json!({ "code": enterprise }),
@@ -183,7 +196,27 @@ async fn a_demo_session_is_logged_exactly_and_read_by_owners_and_for_citizens() 
     .await?;
     assert!(body["data"]["enterprise"]["name"].is_string());
 
-    // BCA sees exactly the population accesses, newest first.
+    Ok(Session {
+        holder,
+        member,
+        citizen_members,
+        enterprise_subjects,
+        land_subjects,
+    })
+}
+
+/// The population owner's log holds exactly a demo session's accesses to
+/// its dataset, newest first: agency, operation, subjects, the fields read,
+/// purpose, case and grant; nothing for a read of public fields; and
+/// `audit verify` finds the chain whole.
+#[tokio::test]
+async fn a_demo_session_is_logged_exactly() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let Session {
+        holder,
+        citizen_members,
+        ..
+    } = demo_session(&app).await?;
     let population = log_as(&app, "BCA", json!({})).await?;
     assert_eq!(request_ids(&population), ["demo-4", "demo-2", "demo-1"]);
     let lookup = &population[2];
@@ -212,7 +245,18 @@ async fn a_demo_session_is_logged_exactly_and_read_by_owners_and_for_citizens() 
     );
     assert_eq!(by_btc["grantIds"].as_array().map(Vec::len), Some(1));
 
-    // Filters: by agency, purpose, subject; and paging.
+    let (ok, text) = audit_verify(&app).await?;
+    assert!(ok, "{text}");
+    assert!(text.contains("5 rows checked"), "{text}");
+    Ok(())
+}
+
+/// The access log filters by agency, purpose and subject, and pages with
+/// cursors.
+#[tokio::test]
+async fn the_log_filters_by_agency_purpose_and_subject_and_pages() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let Session { member, .. } = demo_session(&app).await?;
     let ubnd = log_as(&app, "BCA", json!({ "agency": "UBND-68" })).await?;
     assert_eq!(request_ids(&ubnd), ["demo-2", "demo-1"]);
     let purposeful = log_as(
@@ -231,8 +275,20 @@ async fn a_demo_session_is_logged_exactly_and_read_by_owners_and_for_citizens() 
         .graphql_as("BCA", LOG, json!({ "first": 1, "after": cursor }))
         .await?;
     assert_eq!(request_ids(&nodes(&next, "accessLog")), ["demo-2"]);
+    Ok(())
+}
 
-    // Each owner sees its own dataset only.
+/// Each owner reads the log of its own dataset only (the land owner's
+/// reads by right carry no grant); another dataset's log is FORBIDDEN, and
+/// a province may not read the log at all.
+#[tokio::test]
+async fn each_owner_reads_the_log_of_its_own_dataset_only() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let Session {
+        enterprise_subjects,
+        land_subjects,
+        ..
+    } = demo_session(&app).await?;
     let land = log_as(&app, "BNNMT", json!({})).await?;
     assert_eq!(request_ids(&land), ["demo-3"]);
     assert_eq!(land[0]["subjects"], json!(land_subjects));
@@ -266,6 +322,16 @@ async fn a_demo_session_is_logged_exactly_and_read_by_owners_and_for_citizens() 
     let province = app.graphql_as("UBND-68", LOG, json!({})).await?;
     assert_forbidden(&province, "audit:read");
 
+    Ok(())
+}
+
+/// "Who looked at my data": a citizen's accesses across every dataset,
+/// newest first, with agency, purpose and fields, for the population owner
+/// only; an id that is not one is BAD_USER_INPUT.
+#[tokio::test]
+async fn a_citizens_accesses_are_listed_for_the_population_owner_only() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let Session { holder, .. } = demo_session(&app).await?;
     // "Who looked at my data": every dataset, newest first, for BCA only.
     const MINE: &str = "query ($id: String!) { subjectAccessLog(personalId: $id) {
         edges { node { at agencyCode agencyName dataset fields purpose caseRef } } } }";
@@ -322,12 +388,12 @@ async fn a_demo_session_is_logged_exactly_and_read_by_owners_and_for_citizens() 
         "BAD_USER_INPUT"
     );
 
-    let (ok, text) = audit_verify(&app).await?;
-    assert!(ok, "{text}");
-    assert!(text.contains("5 rows checked"), "{text}");
     Ok(())
 }
 
+/// A grant that requires a purpose: without one the read is
+/// PURPOSE_REQUIRED and returns nothing, a blank one is a 400, a real one is
+/// served and logged with the grant; the owner itself needs none.
 #[tokio::test]
 async fn a_grant_that_asks_for_a_purpose_is_refused_without_one() -> anyhow::Result<()> {
     let app = spawn_app().await?;
@@ -409,6 +475,9 @@ async fn break_the_log(app: &TestApp, broken: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// When the access log cannot be written, a personal read is a 503 with no
+/// data at all, public fields are still served, and once the log works
+/// again so does the read (logged, and the chain verifies).
 #[tokio::test]
 async fn no_personal_data_leaves_when_its_access_cannot_be_logged() -> anyhow::Result<()> {
     let app = spawn_app().await?;
@@ -500,6 +569,9 @@ async fn verify_fails_saying(app: &TestApp, expected: &str) -> anyhow::Result<()
     Ok(())
 }
 
+/// `audit verify` names the row that was altered, removed (in the middle or
+/// at the end) or inserted (with a made-up hash, or one that continues the
+/// chain), and checks the subject index too.
 #[tokio::test]
 async fn audit_verify_names_the_row_that_was_altered_removed_or_inserted() -> anyhow::Result<()> {
     let app = spawn_app().await?;
@@ -730,6 +802,9 @@ async fn rewriting_the_chain_without_the_audit_key_is_caught() -> anyhow::Result
     Ok(())
 }
 
+/// A server killed (SIGKILL) under load has logged every access it
+/// acknowledged; restarted on the same database it goes on with its chain,
+/// which `audit verify` finds whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_killed_under_load_loses_no_acknowledged_access() -> anyhow::Result<()> {
     use std::sync::atomic::{AtomicBool, Ordering};
@@ -751,11 +826,13 @@ async fn a_server_killed_under_load_loses_no_acknowledged_access() -> anyhow::Re
     wait_ready(&client, port).await?;
 
     let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let (counted, count) = tokio::sync::watch::channel(0usize);
     let stop = Arc::new(AtomicBool::new(false));
     let mut clients = Vec::new();
     for worker in 0..8 {
         let (client, token, ids) = (client.clone(), token.clone(), ids.clone());
         let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
+        let counted = counted.clone();
         clients.push(tokio::spawn(async move {
             for i in 0..100_000 {
                 if stop.load(Ordering::Relaxed) {
@@ -780,16 +857,19 @@ async fn a_server_killed_under_load_loses_no_acknowledged_access() -> anyhow::Re
                 // A response with the citizen's name is an acknowledged access.
                 if body["data"]["citizen"]["fullName"].is_string() {
                     acknowledged.lock().unwrap().push(request_id);
+                    counted.send_modify(|n| *n += 1);
                 }
             }
         }));
     }
-    for _ in 0..400 {
-        if acknowledged.lock().unwrap().len() >= 300 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    drop(counted);
+    // The kill comes under load: once 300 accesses are acknowledged (or
+    // after 20 s, or when every client has stopped, with what there is).
+    let _ = tokio::time::timeout(Duration::from_secs(20), {
+        let mut count = count;
+        async move { count.wait_for(|n| *n >= 300).await.map(|_| ()) }
+    })
+    .await;
     server.kill()?; // SIGKILL: no shutdown, no flush.
     server.wait()?;
     stop.store(true, Ordering::Relaxed);
@@ -844,6 +924,9 @@ async fn a_server_killed_under_load_loses_no_acknowledged_access() -> anyhow::Re
     Ok(())
 }
 
+/// Operators see readiness with its checks, request ids echoed (or replaced
+/// when not a short token) and logged, and metrics by agency, operation and
+/// outcome, which only the hub operator may read.
 #[tokio::test]
 async fn operators_see_readiness_metrics_and_request_ids() -> anyhow::Result<()> {
     let app = spawn_app().await?;
@@ -920,6 +1003,9 @@ async fn operators_see_readiness_metrics_and_request_ids() -> anyhow::Result<()>
     Ok(())
 }
 
+/// Statistics count what the registers hold within the caller's
+/// jurisdiction (refused outside it, national for a national agency), and
+/// the owner sees the requests and refusals of those who use its data.
 #[tokio::test]
 async fn statistics_stay_within_jurisdiction_and_count_sharing() -> anyhow::Result<()> {
     let app = spawn_app().await?;
@@ -1013,21 +1099,20 @@ async fn statistics_stay_within_jurisdiction_and_count_sharing() -> anyhow::Resu
         .await?;
     assert_forbidden(&body, "population:read:pii");
     const SHARING: &str = "{ statistics { sharing { day dataset agency requests refusals } } }";
-    let mut seen = Value::Null;
     // The counts are written by the audit writer, not awaited by requests.
-    for _ in 0..200 {
-        let body = app.graphql_as("BCA", SHARING, json!({})).await?;
-        let days = body["data"]["statistics"]["sharing"].as_array().cloned();
-        if let Some(row) = days
-            .unwrap_or_default()
-            .into_iter()
-            .find(|d| d["agency"] == "UBND-68" && d["refusals"].as_i64() >= Some(1))
-        {
-            seen = row;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let seen = eventually(
+        "UBND-68's refusal counted",
+        Duration::from_secs(10),
+        || async {
+            let body = app.graphql_as("BCA", SHARING, json!({})).await?;
+            let days = body["data"]["statistics"]["sharing"].as_array().cloned();
+            Ok(days
+                .unwrap_or_default()
+                .into_iter()
+                .find(|d| d["agency"] == "UBND-68" && d["refusals"].as_i64() >= Some(1)))
+        },
+    )
+    .await?;
     assert_eq!(seen["dataset"], "POPULATION", "{seen}");
     assert!(seen["requests"].as_i64() >= Some(2), "{seen}");
     let province = app.graphql_as("UBND-68", SHARING, json!({})).await?;

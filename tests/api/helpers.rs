@@ -1,18 +1,21 @@
-//! `spawn_app()`: the real server on port 0 with a fresh database (a
+//! `spawn_app()`: the real server on port 0 with a database of its own (a
 //! temporary SQLite file, or a new PostgreSQL database when
-//! `LIENTHONG_TEST_DATABASE_URL` names a server), seeded with a small
-//! deterministic demo set, and helpers that make a test read like a portal.
+//! `LIENTHONG_TEST_DATABASE_URL` names a server) that holds a small
+//! deterministic demo set (copied from a template, see `database`), and
+//! helpers that make a test read like a portal.
 
 use api::auth::ScopeSet;
 use api::config::{Config, LogFormat};
 use api::startup::Application;
 use entities::access::{AgencyKind, AgencyStatus, Dataset, access_grant, agency};
 use entities::land::{RightStatus, land_right};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, Database, EntityTrait, IntoActiveModel, QueryFilter, Statement,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, Statement};
 use serde_json::{Value, json};
 use std::sync::Once;
+use std::time::Duration;
+
+pub use crate::database::postgres_url;
+use crate::database::{DataKey, TestDatabase, database_for};
 
 /// A running hub and a client for it.
 pub struct TestApp {
@@ -22,81 +25,14 @@ pub struct TestApp {
     pub client: reqwest::Client,
     issuer: TokenIssuer,
     _database: TestDatabase,
+    /// The folder of the signing and audit keys (removed with the app; a
+    /// second node shares the first one's).
+    _keys: Option<tempfile::TempDir>,
 }
 
 /// Issues tokens the way the hub does, for a running app.
 struct TokenIssuer {
     state: api::http::AppState,
-}
-
-/// Where the test's data lives; removed when the test ends.
-enum TestDatabase {
-    /// Kept for its `Drop`, which removes the folder.
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres {
-        admin_url: String,
-        name: String,
-    },
-    /// Another test app's database.
-    Borrowed,
-}
-
-impl Drop for TestDatabase {
-    fn drop(&mut self) {
-        if let TestDatabase::Postgres { admin_url, name } = self {
-            let (admin_url, name) = (admin_url.clone(), name.clone());
-            // Drop runs inside the test's runtime: use a thread of our own.
-            let _ = std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("runtime");
-                runtime.block_on(async {
-                    if let Ok(db) = Database::connect(admin_url.as_str()).await {
-                        let _ = db
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
-                            ))
-                            .await;
-                    }
-                });
-            })
-            .join();
-        }
-    }
-}
-
-/// The PostgreSQL server to test against, if any.
-pub fn postgres_url() -> Option<String> {
-    std::env::var("LIENTHONG_TEST_DATABASE_URL")
-        .ok()
-        .filter(|u| u.starts_with("postgres"))
-}
-
-async fn fresh_database() -> anyhow::Result<(String, TestDatabase)> {
-    match postgres_url() {
-        Some(admin_url) => {
-            let name = format!("lienthong_test_{}", uuid::Uuid::new_v4().simple());
-            let admin = Database::connect(admin_url.as_str()).await?;
-            admin
-                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-                .await?;
-            admin.close().await?;
-            let base = admin_url
-                .rsplit_once('/')
-                .map(|(b, _)| b)
-                .unwrap_or(&admin_url);
-            Ok((
-                format!("{base}/{name}"),
-                TestDatabase::Postgres { admin_url, name },
-            ))
-        }
-        None => {
-            let dir = tempfile::tempdir()?;
-            let url = format!("sqlite://{}?mode=rwc", dir.path().join("hub.db").display());
-            Ok((url, TestDatabase::Sqlite(dir)))
-        }
-    }
 }
 
 fn init_logs() {
@@ -114,7 +50,7 @@ pub const CITIZENS: u64 = 1_500;
 pub const ENTERPRISES: u64 = 260;
 pub const PARCELS: u64 = 800;
 
-/// Starts a hub on port 0 with a fresh, seeded database.
+/// Starts a hub on port 0 with a database of its own, migrated and seeded.
 pub async fn spawn_app() -> anyhow::Result<TestApp> {
     spawn_app_with(|_| {}).await
 }
@@ -122,10 +58,10 @@ pub async fn spawn_app() -> anyhow::Result<TestApp> {
 /// Like `spawn_app`, with some settings changed first.
 pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> anyhow::Result<TestApp> {
     init_logs();
-    let (url, database) = fresh_database().await?;
     let key_dir = tempfile::tempdir()?;
     let mut config = Config {
-        database_url: url,
+        // Set below, once the settings that decide the data are known.
+        database_url: String::new(),
         db_max_connections: Some(4),
         listen: "127.0.0.1:0".parse()?,
         signing_key: Some(key_dir.path().join("hub.key")),
@@ -166,6 +102,14 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> anyhow::Result<
         login_lockout_s: 60,
     };
     change(&mut config);
+    let database = if config.database_url.is_empty() {
+        let (url, database) = database_for(DataKey::of(&config)).await?;
+        config.database_url = url;
+        database
+    } else {
+        // A test that names its own database keeps it.
+        TestDatabase::Borrowed
+    };
     let app = Application::build(config.clone()).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
     let issuer = TokenIssuer {
@@ -173,8 +117,6 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> anyhow::Result<
     };
     let app_db = app.db().clone();
     tokio::spawn(app.run_until_stopped());
-    // The key file is read at build time; keep the folder for a second node.
-    std::mem::forget(key_dir);
     Ok(TestApp {
         address,
         config,
@@ -182,6 +124,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> anyhow::Result<
         client: reqwest::Client::new(),
         issuer,
         _database: database,
+        _keys: Some(key_dir),
     })
 }
 
@@ -203,6 +146,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             issuer,
             _database: TestDatabase::Borrowed,
+            _keys: None,
         })
     }
 
@@ -479,18 +423,43 @@ pub fn start_server(app: &TestApp, port: u16, node: &str) -> anyhow::Result<std:
         .spawn()?)
 }
 
+/// How often a wait for an event looks again.
+const POLL: Duration = Duration::from_millis(10);
+
+/// Polls `check` until it gives a value: every 10 ms, for at most
+/// `within`; then fails, naming `what` was awaited. For events a test
+/// cannot be told of (a commit by another task, a server coming up).
+pub async fn eventually<T, F>(
+    what: &str,
+    within: Duration,
+    mut check: impl FnMut() -> F,
+) -> anyhow::Result<T>
+where
+    F: std::future::Future<Output = anyhow::Result<Option<T>>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(value) = check().await? {
+            return Ok(value);
+        }
+        anyhow::ensure!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {within:?}"
+        );
+        tokio::time::sleep(POLL).await;
+    }
+}
+
 /// Waits (at most 30 s) until the server on `port` answers `/readyz`.
 pub async fn wait_ready(client: &reqwest::Client, port: u16) -> anyhow::Result<()> {
-    for _ in 0..300 {
-        if let Ok(response) = client
-            .get(format!("http://127.0.0.1:{port}/readyz"))
-            .send()
-            .await
-            && response.status() == 200
-        {
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("the server on port {port} did not become ready")
+    let url = format!("http://127.0.0.1:{port}/readyz");
+    eventually(
+        &format!("the server on port {port} ready"),
+        Duration::from_secs(30),
+        || async {
+            let ready = client.get(&url).send().await;
+            Ok(ready.is_ok_and(|r| r.status() == 200).then_some(()))
+        },
+    )
+    .await
 }

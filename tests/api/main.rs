@@ -9,6 +9,7 @@ mod audited;
 mod auth;
 mod authority;
 mod config;
+mod database;
 mod edge;
 mod graph;
 mod helpers;

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
-use crate::helpers::TestApp;
+use crate::helpers::{TestApp, eventually};
 
 /// A graphql-transport-ws client.
 pub struct Subscriber {
@@ -82,14 +82,6 @@ impl Subscriber {
         Ok(())
     }
 
-    /// Whether a message arrives within `wait` (`None` if none does).
-    pub async fn next_within(&mut self, wait: Duration) -> anyhow::Result<Option<Value>> {
-        match tokio::time::timeout(wait, self.next()).await {
-            Ok(message) => message.map(Some),
-            Err(_) => Ok(None),
-        }
-    }
-
     /// Sends any operation as a `subscribe` message.
     pub async fn start(&mut self, id: &str, query: &str, variables: Value) -> anyhow::Result<()> {
         self.send(json!({
@@ -130,10 +122,40 @@ impl Subscriber {
         .await
     }
 
+    /// Subscribes as [`Subscriber::subscribe`] does, and returns once the
+    /// subscription knows where it starts (after `after`, or after the
+    /// newest change when there is none): every change committed from then
+    /// on reaches it. Only for the first subscription on `node`, which
+    /// reads the feed as soon as it has its starting point (later ones may
+    /// be served from the node's tail without a read).
+    pub async fn subscribe_first(
+        &mut self,
+        node: &TestApp,
+        id: &str,
+        dataset: &str,
+        after: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let reads = node.state().feed.reads();
+        self.subscribe(id, dataset, after).await?;
+        feed_read_since(node, reads).await
+    }
+
     /// The next change delivered.
     pub async fn change(&mut self) -> anyhow::Result<Value> {
         let message = self.next().await?;
         anyhow::ensure!(message["type"] == "next", "not a change: {message}");
         Ok(message["payload"]["data"]["changes"].clone())
     }
+}
+
+/// Waits (at most 10 s) until `node` has read its change feed since it
+/// had read it `reads` times: a subscription reads the feed only once it
+/// knows where it starts.
+pub async fn feed_read_since(node: &TestApp, reads: u64) -> anyhow::Result<()> {
+    eventually(
+        "a read of the change feed (is this the node's first subscription?)",
+        Duration::from_secs(10),
+        || async { Ok((node.state().feed.reads() > reads).then_some(())) },
+    )
+    .await
 }
