@@ -32,25 +32,12 @@ impl Application {
         // Migrations and demo data run without the per-request statement
         // timeout, on a pool of their own.
         let setup = db::connect(&config.database_url, Some(2), None).await?;
-        db::migrate(&setup.conn)
-            .await
-            .context("migrating the database")?;
-        if config.demo {
-            seed::ensure_demo_agencies(&setup.conn).await?;
-            let empty = entities::population::citizen::Entity::find()
-                .count(&setup.conn)
-                .await?
-                == 0;
-            if empty {
-                let size = SeedSize {
-                    citizens: config.demo_citizens,
-                    enterprises: config.demo_enterprises,
-                    parcels: config.demo_parcels,
-                };
-                let report = seed::seed(&setup.conn, size, 2025, false).await?;
-                tracing::info!(%report, "loaded demo data");
-            }
-        }
+        let demo = config.demo.then_some(SeedSize {
+            citizens: config.demo_citizens,
+            enterprises: config.demo_enterprises,
+            parcels: config.demo_parcels,
+        });
+        prepare(&setup.conn, demo).await?;
         setup.conn.close().await?;
         // A statement outliving its request is stopped by PostgreSQL too
         // (never under a second, so that the hub's own reads still run).
@@ -224,6 +211,32 @@ impl Application {
         )
         .await
     }
+}
+
+/// The seed of the demo data: the same data set on every start.
+pub const DEMO_SEED: u64 = 2025;
+
+/// What a database needs before the hub serves it: the migrations, and in
+/// demo mode (`demo` gives the sizes) the demo agencies and, into an empty
+/// database, the demo data. The test suite prepares its template database
+/// with this too.
+pub async fn prepare(
+    conn: &sea_orm::DatabaseConnection,
+    demo: Option<SeedSize>,
+) -> anyhow::Result<()> {
+    db::migrate(conn).await.context("migrating the database")?;
+    if let Some(size) = demo {
+        seed::ensure_demo_agencies(conn).await?;
+        let empty = entities::population::citizen::Entity::find()
+            .count(conn)
+            .await?
+            == 0;
+        if empty {
+            let report = seed::seed(conn, size, DEMO_SEED, false).await?;
+            tracing::info!(%report, "loaded demo data");
+        }
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

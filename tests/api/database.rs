@@ -20,15 +20,12 @@
 //! the server migrates and seeds itself, as before templates.
 
 use api::config::Config;
-use api::seed::{SeedSize, ensure_demo_agencies, seed};
+use api::seed::SeedSize;
 use sea_orm::ConnectionTrait;
 use sea_orm::sqlx::postgres::PgConnection;
 use sea_orm::sqlx::{self, Connection};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
-
-/// The seed `Application::build` loads demo data with.
-const DEMO_SEED: u64 = 2025;
 
 /// Names of the databases the tests create on PostgreSQL.
 const TEMPLATE_PREFIX: &str = "lienthong_tpl_";
@@ -225,23 +222,19 @@ async fn build_template(key: DataKey, index: usize) -> anyhow::Result<Template> 
     }
 }
 
-/// What `Application::build` (`api/src/startup.rs`) does to an empty
-/// database before it serves: migrate, then in demo mode add the demo
-/// agencies and load the demo data with the same sizes and seed. The test
-/// `template::a_copy_of_the_template_holds_what_the_server_seeds` fails
-/// when the two drift apart.
+/// Prepares the template as the server prepares its database
+/// (`api::startup::prepare`: migrations, demo agencies, demo data), then
+/// folds SQLite's log into the file. The test
+/// `template::a_copy_of_the_template_holds_what_the_server_seeds` checks a
+/// copy against a database the server prepared itself.
 async fn prepare(url: &str, key: DataKey) -> anyhow::Result<()> {
     let setup = api::db::connect(url, Some(2), None).await?;
-    api::db::migrate(&setup.conn).await?;
-    if key.demo {
-        ensure_demo_agencies(&setup.conn).await?;
-        let size = SeedSize {
-            citizens: key.citizens,
-            enterprises: key.enterprises,
-            parcels: key.parcels,
-        };
-        seed(&setup.conn, size, DEMO_SEED, false).await?;
-    }
+    let demo = key.demo.then_some(SeedSize {
+        citizens: key.citizens,
+        enterprises: key.enterprises,
+        parcels: key.parcels,
+    });
+    api::startup::prepare(&setup.conn, demo).await?;
     if url.starts_with("sqlite:") {
         // Everything into the main file, so that copying it is enough.
         setup
