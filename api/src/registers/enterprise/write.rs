@@ -34,13 +34,30 @@ pub struct NewEnterprise {
 }
 
 /// The enterprise, locked for the write that changes it.
-async fn existing(txn: &DatabaseTransaction, code: &str) -> Result<enterprise::Model, ApiError> {
+/// The enterprise a change is made to, read for update: it exists, is at
+/// the version the caller read (if it says), and is not dissolved.
+async fn changeable(
+    txn: &DatabaseTransaction,
+    code: &str,
+    expected_version: Option<i32>,
+) -> Result<enterprise::Model, ApiError> {
     ids::parse_tax_code(code)?;
-    Lock::Update
+    let current = Lock::Update
         .on(enterprise::Entity::find_by_id(code.to_owned()))
         .one(txn)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no enterprise has code {code}")))
+        .ok_or_else(|| ApiError::NotFound(format!("no enterprise has code {code}")))?;
+    check_version(
+        &format!("enterprise {code}"),
+        current.version,
+        expected_version,
+    )?;
+    if current.status == EnterpriseStatus::Dissolved {
+        return Err(ApiError::BadUserInput(format!(
+            "enterprise {code} is dissolved: it cannot change"
+        )));
+    }
+    Ok(current)
 }
 
 fn change(code: &str, op: &'static str, province: &str) -> Change {
@@ -169,17 +186,7 @@ pub async fn change_status(
 ) -> Result<Written, ApiError> {
     once(db, write.idempotency.as_ref(), async {
         let txn = begin(db).await?;
-        let current = existing(&txn, code).await?;
-        check_version(
-            &format!("enterprise {code}"),
-            current.version,
-            expected_version,
-        )?;
-        if current.status == EnterpriseStatus::Dissolved {
-            return Err(ApiError::BadUserInput(format!(
-                "enterprise {code} is dissolved: its status cannot change"
-            )));
-        }
+        let current = changeable(&txn, code, expected_version).await?;
         if current.status == status {
             return Err(ApiError::BadUserInput(format!(
                 "enterprise {code} already has this status"
@@ -223,17 +230,7 @@ pub async fn change_legal_representative(
 ) -> Result<Written, ApiError> {
     once(db, write.idempotency.as_ref(), async {
         let txn = begin(db).await?;
-        let current = existing(&txn, code).await?;
-        check_version(
-            &format!("enterprise {code}"),
-            current.version,
-            expected_version,
-        )?;
-        if current.status == EnterpriseStatus::Dissolved {
-            return Err(ApiError::BadUserInput(format!(
-                "enterprise {code} is dissolved"
-            )));
-        }
+        let current = changeable(&txn, code, expected_version).await?;
         living(&txn, personal_id, "a legal representative", Lock::Share).await?;
         update_at_version(
             &txn,
