@@ -469,15 +469,10 @@ impl LandMutation {
             land_use: input.land_use.into(),
             address_line: input.address_line,
         };
-        let written = crate::registers::land::register_parcel(
-            db(ctx)?,
-            &principal(ctx)?.agency,
-            new,
-            &super::write_meta(ctx, None)?,
-        )
-        .await
-        .gql()?;
-        super::feed_grew(ctx);
+        let written = crate::registers::land::register_parcel(&crate::graphql::writer(ctx)?, new)
+            .await
+            .gql()?;
+        crate::graphql::wrote(ctx, &written);
         Ok(Some(RegisterLandParcelPayload {
             land_parcel: land_parcel::Entity::find_by_id(written.key)
                 .one(db(ctx)?)
@@ -495,19 +490,18 @@ impl LandMutation {
         input: IssueLandRightInput,
     ) -> async_graphql::Result<Option<IssueLandRightPayload>> {
         let written = crate::registers::land::issue_right(
-            db(ctx)?,
-            &principal(ctx)?.agency,
+            &crate::graphql::writer(ctx)?,
             &input.parcel_id,
             input.holder_kind.into(),
             &input.holder_id,
             share_bp(input.share).gql()?,
-            &super::write_meta(ctx, Some(entities::access::Dataset::Land))?,
         )
         .await
         .gql()?;
-        super::wrote(ctx, entities::access::Dataset::Land, Scope::LandWrite);
+        crate::graphql::wrote(ctx, &written);
         Ok(Some(IssueLandRightPayload {
-            land_right: fresh_right(ctx, &written.key).await?,
+            land_right: crate::graphql::reload::<land_right::Entity, _>(ctx, &written, LandRight)
+                .await?,
         }))
     }
 
@@ -521,19 +515,18 @@ impl LandMutation {
         input: TransferLandRightInput,
     ) -> async_graphql::Result<Option<TransferLandRightPayload>> {
         let written = crate::registers::land::transfer_right(
-            db(ctx)?,
-            &principal(ctx)?.agency,
+            &crate::graphql::writer(ctx)?,
             &input.certificate_number,
             input.to_holder_kind.into(),
             &input.to_holder_id,
             input.expected_version,
-            &super::write_meta(ctx, Some(entities::access::Dataset::Land))?,
         )
         .await
         .gql()?;
-        super::wrote(ctx, entities::access::Dataset::Land, Scope::LandWrite);
+        crate::graphql::wrote(ctx, &written);
         Ok(Some(TransferLandRightPayload {
-            land_right: fresh_right(ctx, &written.key).await?,
+            land_right: crate::graphql::reload::<land_right::Entity, _>(ctx, &written, LandRight)
+                .await?,
             previous: fresh_right(ctx, &input.certificate_number).await?,
         }))
     }

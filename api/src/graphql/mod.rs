@@ -339,23 +339,14 @@ pub(crate) fn idempotency(ctx: &Context<'_>) -> Option<crate::registers::Idempot
     })
 }
 
-/// Wakes this node's subscribers after a write.
-pub(crate) fn feed_grew(ctx: &Context<'_>) {
-    if let Some(operation) = ctx.data_opt::<Operation>() {
-        operation.services.feed.notify();
-    }
-}
-
-/// How a mutation field writes: its idempotency key, and — for a write of
-/// personal data (`logged`) — the access-log row committed in the write's
-/// own transaction, which the register fills with the subjects it changed.
-pub(crate) fn write_meta(
-    ctx: &Context<'_>,
-    logged: Option<entities::access::Dataset>,
-) -> async_graphql::Result<crate::registers::Meta> {
+/// The context of a register write made by this mutation field: the
+/// database, the caller's agency, its idempotency key, and the access-log
+/// row that a write of personal data commits with it (the register fills
+/// in the dataset and the subjects it changed).
+pub(crate) fn writer<'a>(ctx: &Context<'a>) -> async_graphql::Result<crate::registers::Writer<'a>> {
     let operation = operation(ctx)?;
     let declared = &operation.trail.declared;
-    let log = logged.map(|dataset| crate::registers::WriteLog {
+    let log = crate::registers::WriteLog {
         audit: operation.services.audit.clone(),
         entry: crate::audit::Entry {
             at: chrono::Utc::now(),
@@ -366,7 +357,8 @@ pub(crate) fn write_meta(
                 .trail
                 .operation()
                 .unwrap_or_else(|| "anonymous".to_owned()),
-            dataset,
+            // Set by the register from what it wrote.
+            dataset: entities::access::Dataset::Population,
             subjects: "[]".into(),
             fields: serde_json::to_string(&[format!("Mutation.{}", ctx.item.node.name.node)])
                 .expect("strings serialise"),
@@ -374,22 +366,46 @@ pub(crate) fn write_meta(
             case_ref: declared.case_ref.clone(),
             request_id: declared.request_id.clone(),
         },
-    });
-    Ok(crate::registers::Meta {
+    };
+    Ok(crate::registers::Writer {
+        db: &operation.services.db,
+        agency: &operation.principal.agency,
         idempotency: idempotency(ctx),
-        log,
+        log: Some(log),
     })
 }
 
-/// After a write: wakes this node's subscribers and counts the write in
-/// the sharing statistics (its log row was committed with it).
-pub(crate) fn wrote(
-    ctx: &Context<'_>,
-    dataset: entities::access::Dataset,
-    scope: crate::auth::Scope,
-) {
-    feed_grew(ctx);
-    if let Some(Operation { trail, .. }) = ctx.data_opt::<Operation>() {
-        trail.served(dataset, scope);
+/// After a write: wakes this node's subscribers, and counts a write of
+/// personal data in the sharing statistics (its log row was committed
+/// with it, see `registers::commit`).
+pub(crate) fn wrote(ctx: &Context<'_>, written: &crate::registers::Written) {
+    use crate::auth::DatasetScopes;
+    if let Some(Operation {
+        services, trail, ..
+    }) = ctx.data_opt::<Operation>()
+    {
+        services.feed.notify();
+        if written.personal {
+            trail.served(written.dataset, written.dataset.write_scope());
+        }
     }
+}
+
+/// The row a write answers with, as stored now (not from the request's
+/// loader cache), wrapped as its GraphQL type.
+pub(crate) async fn reload<E, W>(
+    ctx: &Context<'_>,
+    written: &crate::registers::Written,
+    wrap: fn(E::Model) -> W,
+) -> async_graphql::Result<Option<W>>
+where
+    E: sea_orm::EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<String>,
+{
+    use crate::error::Gql;
+    Ok(E::find_by_id(written.key.clone())
+        .one(db(ctx)?)
+        .await
+        .gql()?
+        .map(wrap))
 }

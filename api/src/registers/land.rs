@@ -5,7 +5,7 @@
 //! that two writes on one parcel never both pass the shares check.
 
 use super::population::{MAX_ADDRESS_LINE, living};
-use super::{Change, Lock, Meta, Written, begin, check_version, commit, once, updated_one};
+use super::{Change, Lock, Writer, Written, begin, check_version, commit, once, updated_one};
 use crate::error::ApiError;
 use crate::ids;
 use crate::text::clean;
@@ -15,10 +15,7 @@ use entities::enterprise::{EnterpriseStatus, enterprise};
 use entities::land::{HolderKind, LandUse, RightStatus, land_parcel, land_right};
 use rand::Rng;
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 /// The whole of a parcel, in basis points.
 pub const WHOLE: i32 = 10_000;
@@ -46,12 +43,7 @@ fn change(entity: &'static str, key: &str, op: &'static str, province: &str) -> 
 
 /// Registers a parcel under an id that `landParcel(id)` accepts. Parcels
 /// are no one's personal data: the subject is the parcel.
-pub async fn register_parcel(
-    db: &DatabaseConnection,
-    agency: &str,
-    input: NewParcel,
-    write: &Meta,
-) -> Result<Written, ApiError> {
+pub async fn register_parcel(w: &Writer<'_>, input: NewParcel) -> Result<Written, ApiError> {
     let id = ids::ParcelId::new(&input.commune, input.map_sheet, input.parcel_number)?.to_string();
     let address_line = clean("addressLine", &input.address_line, MAX_ADDRESS_LINE)?;
     if !(input.area_m2.is_finite() && input.area_m2 > 0.0 && input.area_m2 < 1e9) {
@@ -60,8 +52,8 @@ pub async fn register_parcel(
         ));
     }
     let province = super::province_of(&input.commune)?;
-    once(db, write.idempotency.as_ref(), async {
-        let txn = begin(db).await?;
+    once(w, Dataset::Land, async {
+        let txn = begin(w.db).await?;
         if land_parcel::Entity::find_by_id(id.clone())
             .one(&txn)
             .await?
@@ -86,12 +78,11 @@ pub async fn register_parcel(
         .exec_without_returning(&txn)
         .await
         .map_err(crate::error::conflict_on_unique)?;
-        let written = Written::new(&id, []);
+        let written = Written::public(Dataset::Land, &id);
         commit(
             txn,
-            agency,
+            w,
             vec![change("LandParcel", &id, "CREATED", &province)],
-            write,
             &written,
         )
         .await?;
@@ -206,13 +197,11 @@ async fn insert_right(
 /// parcel never exceed the whole. The subjects are the certificate and its
 /// holder.
 pub async fn issue_right(
-    db: &DatabaseConnection,
-    agency: &str,
+    w: &Writer<'_>,
     parcel_id: &str,
     holder_kind: HolderKind,
     holder_id: &str,
     share_bp: i32,
-    write: &Meta,
 ) -> Result<Written, ApiError> {
     ids::parse_parcel_id(parcel_id)?;
     if !(1..=WHOLE).contains(&share_bp) {
@@ -220,8 +209,8 @@ pub async fn issue_right(
             "share must be more than 0 and at most 1".into(),
         ));
     }
-    once(db, write.idempotency.as_ref(), async {
-        let txn = begin(db).await?;
+    once(w, Dataset::Land, async {
+        let txn = begin(w.db).await?;
         let parcel = touch_parcel(&txn, parcel_id).await?;
         check_holder(&txn, holder_kind, holder_id).await?;
         let held: i32 = land_right::Entity::find()
@@ -248,8 +237,8 @@ pub async fn issue_right(
             Utc::now().date_naive(),
         )
         .await?;
-        let written = Written::new(&number, [holder_id]);
-        commit(txn, agency, vec![change("LandRight", &number, "CREATED", &parcel.province_code)], write, &written).await?;
+        let written = Written::personal(Dataset::Land, &number, [holder_id]);
+        commit(txn, w, vec![change("LandRight", &number, "CREATED", &parcel.province_code)], &written).await?;
         Ok(written)
     })
     .await
@@ -259,17 +248,15 @@ pub async fn issue_right(
 /// is issued to the new holder for the same share, in one transaction. The
 /// subjects are both certificates and both holders.
 pub async fn transfer_right(
-    db: &DatabaseConnection,
-    agency: &str,
+    w: &Writer<'_>,
     certificate: &str,
     to_kind: HolderKind,
     to_id: &str,
     expected_version: Option<i32>,
-    write: &Meta,
 ) -> Result<Written, ApiError> {
     ids::parse_certificate_number(certificate)?;
-    once(db, write.idempotency.as_ref(), async {
-        let txn = begin(db).await?;
+    once(w, Dataset::Land, async {
+        let txn = begin(w.db).await?;
         let right = Lock::Update
             .on(land_right::Entity::find_by_id(certificate.to_owned()))
             .one(&txn)
@@ -322,10 +309,14 @@ pub async fn transfer_right(
             Utc::now().date_naive(),
         )
         .await?;
-        let written = Written::new(&number, [certificate, right.holder_id.as_str(), to_id]);
+        let written = Written::personal(
+            Dataset::Land,
+            &number,
+            [certificate, right.holder_id.as_str(), to_id],
+        );
         commit(
             txn,
-            agency,
+            w,
             vec![
                 change(
                     "LandRight",
@@ -335,7 +326,6 @@ pub async fn transfer_right(
                 ),
                 change("LandRight", &number, "CREATED", &parcel.province_code),
             ],
-            write,
             &written,
         )
         .await?;

@@ -49,18 +49,28 @@ pub struct Change {
     pub province: String,
 }
 
-/// What a write did: the key of the row the mutation answers with, and
-/// every subject (personal id, enterprise code, certificate number) whose
-/// data it changed, for the write's access-log row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a write changed: the key it answers with, its dataset, the
+/// subjects it wrote about, and whether that is personal data. The one
+/// decision of what is logged and fed follows from it: [`commit`] appends
+/// an access-log row for a personal write, `graphql::wrote` wakes the
+/// subscribers of every write and counts a personal one in the sharing
+/// statistics.
+#[derive(Debug, Clone)]
 pub struct Written {
     pub key: String,
+    pub dataset: Dataset,
     pub subjects: Vec<String>,
+    pub personal: bool,
 }
 
 impl Written {
-    /// A write of `key` that changed `subjects` (and `key` itself).
-    pub fn new<'a>(key: &str, subjects: impl IntoIterator<Item = &'a str>) -> Written {
+    /// A write of personal data: `key` and the `subjects` it changed
+    /// (`key` itself among them), logged with the write.
+    pub fn personal<'a>(
+        dataset: Dataset,
+        key: &str,
+        subjects: impl IntoIterator<Item = &'a str>,
+    ) -> Written {
         let mut all = vec![key.to_owned()];
         for subject in subjects {
             if !all.iter().any(|s| s == subject) {
@@ -69,9 +79,34 @@ impl Written {
         }
         Written {
             key: key.to_owned(),
+            dataset,
             subjects: all,
+            personal: true,
         }
     }
+
+    /// A write of public register data only (a parcel, an enterprise's
+    /// status): fed, not logged.
+    pub fn public(dataset: Dataset, key: &str) -> Written {
+        Written {
+            key: key.to_owned(),
+            dataset,
+            subjects: vec![key.to_owned()],
+            personal: false,
+        }
+    }
+}
+
+/// Who writes and how: the one context every register write takes (the
+/// database, the owner's agency, the idempotency key, and the access-log
+/// row a personal write commits with it). Built by the resolvers
+/// (`graphql::writer`), or by a test or a batch job.
+#[derive(Clone)]
+pub struct Writer<'a> {
+    pub db: &'a DatabaseConnection,
+    pub agency: &'a str,
+    pub idempotency: Option<Idempotency>,
+    pub log: Option<WriteLog>,
 }
 
 /// How a write reads a row that one of its rules depends on (PostgreSQL;
@@ -129,15 +164,6 @@ impl Idempotency {
     }
 }
 
-/// How a write is made: under which idempotency key, and what its
-/// access-log row says (`None` for a write of public data only). Built by
-/// the session's resolvers (`graphql::write_meta`).
-#[derive(Clone, Default)]
-pub struct Meta {
-    pub idempotency: Option<Idempotency>,
-    pub log: Option<WriteLog>,
-}
-
 /// The access-log row of a write, committed in the write's own
 /// transaction (its subjects filled in from what the write changed).
 #[derive(Clone)]
@@ -148,26 +174,24 @@ pub struct WriteLog {
 
 /// Runs a write at most once per idempotency key: a retry gets the first
 /// result, and a write that failed because its twin committed first gets
-/// the twin's result. (A retry changes nothing: its subjects are the row it
-/// answers with.)
-pub async fn once<F>(
-    db: &DatabaseConnection,
-    idempotency: Option<&Idempotency>,
-    write: F,
-) -> Result<Written, ApiError>
+/// the twin's result.
+pub async fn once<F>(w: &Writer<'_>, dataset: Dataset, write: F) -> Result<Written, ApiError>
 where
     F: std::future::Future<Output = Result<Written, ApiError>>,
 {
-    let replay = |key: String| Written::new(&key, []);
+    // A replay writes nothing, so it is neither logged nor counted; what
+    // the caller then reads of the row is logged by the fields' guards.
+    let replay = |key: String| Written::public(dataset, &key);
+    let idempotency = w.idempotency.as_ref();
     if let Some(idempotency) = idempotency
-        && let Some(key) = idempotency.earlier(db).await?
+        && let Some(key) = idempotency.earlier(w.db).await?
     {
         return Ok(replay(key));
     }
     match write.await {
         Ok(written) => Ok(written),
         Err(error) => match idempotency {
-            Some(idempotency) => match idempotency.earlier(db).await? {
+            Some(idempotency) => match idempotency.earlier(w.db).await? {
                 Some(key) => Ok(replay(key)),
                 None => Err(error),
             },
@@ -192,12 +216,11 @@ pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, ApiEr
 /// subscribers.)
 pub async fn commit(
     txn: DatabaseTransaction,
-    agency: &str,
+    w: &Writer<'_>,
     changes: Vec<Change>,
-    write: &Meta,
     written: &Written,
 ) -> Result<(), ApiError> {
-    let idempotency = write.idempotency.as_ref();
+    let idempotency = w.idempotency.as_ref();
     let result_key = written.key.as_str();
     let backend = txn.get_database_backend();
     let n = changes.len() as i64;
@@ -227,7 +250,7 @@ pub async fn commit(
             key: Set(c.key),
             op: Set(c.op.to_owned()),
             province_code: Set(c.province),
-            agency: Set(agency.to_owned()),
+            agency: Set(w.agency.to_owned()),
         })
         .collect();
     if !events.is_empty() {
@@ -248,13 +271,14 @@ pub async fn commit(
         .await
         .map_err(crate::error::conflict_on_unique)?;
     }
-    if let Some(log) = &write.log {
+    if let Some(log) = w.log.as_ref().filter(|_| written.personal) {
         // The write and its log row commit together, whatever the client
         // does meanwhile.
         let mut subjects: Vec<&str> = written.subjects.iter().map(String::as_str).collect();
         subjects.sort_unstable();
         subjects.dedup();
         let mut entry = log.entry.clone();
+        entry.dataset = written.dataset;
         entry.at = chrono::SubsecRound::trunc_subsecs(now, 6);
         entry.subjects = serde_json::to_string(&subjects).expect("strings serialise");
         log.audit.append_in(&txn, &[entry]).await?;

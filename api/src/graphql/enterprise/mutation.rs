@@ -5,11 +5,9 @@
 use super::types::*;
 use crate::auth::Scope;
 use crate::error::Gql;
-use crate::graphql::{db, principal};
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
 use entities::enterprise::enterprise;
-use sea_orm::EntityTrait;
 
 /// An enterprise to register.
 #[derive(InputObject)]
@@ -79,17 +77,6 @@ pub struct ChangeLegalRepresentativePayload {
     pub enterprise: Option<Enterprise>,
 }
 
-async fn fresh_enterprise(
-    ctx: &Context<'_>,
-    code: &str,
-) -> async_graphql::Result<Option<Enterprise>> {
-    Ok(enterprise::Entity::find_by_id(code.to_owned())
-        .one(db(ctx)?)
-        .await
-        .gql()?
-        .map(Enterprise))
-}
-
 /// Writes to the business register, for its owner.
 #[derive(Default)]
 pub struct EnterpriseMutation;
@@ -115,21 +102,14 @@ impl EnterpriseMutation {
             legal_rep_id: input.legal_representative_id,
             industries: input.industries,
         };
-        let written = crate::registers::enterprise::register_enterprise(
-            db(ctx)?,
-            &principal(ctx)?.agency,
-            new,
-            &crate::graphql::write_meta(ctx, Some(entities::access::Dataset::Enterprise))?,
-        )
-        .await
-        .gql()?;
-        crate::graphql::wrote(
-            ctx,
-            entities::access::Dataset::Enterprise,
-            Scope::EnterpriseWrite,
-        );
+        let written =
+            crate::registers::enterprise::register_enterprise(&crate::graphql::writer(ctx)?, new)
+                .await
+                .gql()?;
+        crate::graphql::wrote(ctx, &written);
         Ok(Some(RegisterEnterprisePayload {
-            enterprise: fresh_enterprise(ctx, &written.key).await?,
+            enterprise: crate::graphql::reload::<enterprise::Entity, _>(ctx, &written, Enterprise)
+                .await?,
         }))
     }
 
@@ -141,18 +121,17 @@ impl EnterpriseMutation {
         input: ChangeEnterpriseStatusInput,
     ) -> async_graphql::Result<Option<ChangeEnterpriseStatusPayload>> {
         let written = crate::registers::enterprise::change_status(
-            db(ctx)?,
-            &principal(ctx)?.agency,
+            &crate::graphql::writer(ctx)?,
             &input.code,
             input.status.into(),
             input.expected_version,
-            &crate::graphql::write_meta(ctx, None)?,
         )
         .await
         .gql()?;
-        crate::graphql::feed_grew(ctx);
+        crate::graphql::wrote(ctx, &written);
         Ok(Some(ChangeEnterpriseStatusPayload {
-            enterprise: fresh_enterprise(ctx, &written.key).await?,
+            enterprise: crate::graphql::reload::<enterprise::Entity, _>(ctx, &written, Enterprise)
+                .await?,
         }))
     }
 
@@ -164,22 +143,17 @@ impl EnterpriseMutation {
         input: ChangeLegalRepresentativeInput,
     ) -> async_graphql::Result<Option<ChangeLegalRepresentativePayload>> {
         let written = crate::registers::enterprise::change_legal_representative(
-            db(ctx)?,
-            &principal(ctx)?.agency,
+            &crate::graphql::writer(ctx)?,
             &input.code,
             &input.personal_id,
             input.expected_version,
-            &crate::graphql::write_meta(ctx, Some(entities::access::Dataset::Enterprise))?,
         )
         .await
         .gql()?;
-        crate::graphql::wrote(
-            ctx,
-            entities::access::Dataset::Enterprise,
-            Scope::EnterpriseWrite,
-        );
+        crate::graphql::wrote(ctx, &written);
         Ok(Some(ChangeLegalRepresentativePayload {
-            enterprise: fresh_enterprise(ctx, &written.key).await?,
+            enterprise: crate::graphql::reload::<enterprise::Entity, _>(ctx, &written, Enterprise)
+                .await?,
         }))
     }
 }

@@ -5,11 +5,9 @@
 use super::types::*;
 use crate::auth::Scope;
 use crate::error::Gql;
-use crate::graphql::{db, principal};
 use async_graphql::{Context, InputObject, Object};
 use chrono::NaiveDate;
 use entities::population::citizen;
-use sea_orm::EntityTrait;
 
 /// A citizen to register (a birth, or a record made for the first time).
 #[derive(InputObject)]
@@ -84,15 +82,6 @@ pub struct RecordDeathPayload {
     pub citizen: Option<Citizen>,
 }
 
-/// The citizen as stored now (not from the request's loader cache).
-async fn fresh_citizen(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Option<Citizen>> {
-    Ok(citizen::Entity::find_by_id(id.to_owned())
-        .one(db(ctx)?)
-        .await
-        .gql()?
-        .map(Citizen))
-}
-
 /// Writes to the population register, for its owner.
 #[derive(Default)]
 pub struct PopulationMutation;
@@ -119,17 +108,13 @@ impl PopulationMutation {
             father_id: input.father_id,
             mother_id: input.mother_id,
         };
-        let written = crate::registers::population::register_citizen(
-            db(ctx)?,
-            &principal(ctx)?.agency,
-            new,
-            &crate::graphql::write_meta(ctx, Some(pop_dataset()))?,
-        )
-        .await
-        .gql()?;
-        crate::graphql::wrote(ctx, pop_dataset(), Scope::PopulationWrite);
+        let written =
+            crate::registers::population::register_citizen(&crate::graphql::writer(ctx)?, new)
+                .await
+                .gql()?;
+        crate::graphql::wrote(ctx, &written);
         Ok(Some(RegisterCitizenPayload {
-            citizen: fresh_citizen(ctx, &written.key).await?,
+            citizen: crate::graphql::reload::<citizen::Entity, _>(ctx, &written, Citizen).await?,
         }))
     }
 
@@ -143,19 +128,17 @@ impl PopulationMutation {
         input: ChangeResidenceInput,
     ) -> async_graphql::Result<Option<ChangeResidencePayload>> {
         let written = crate::registers::population::change_residence(
-            db(ctx)?,
-            &principal(ctx)?.agency,
+            &crate::graphql::writer(ctx)?,
             &input.personal_id,
             &input.commune_code,
             &input.residence_line,
             input.expected_version,
-            &crate::graphql::write_meta(ctx, Some(pop_dataset()))?,
         )
         .await
         .gql()?;
-        crate::graphql::wrote(ctx, pop_dataset(), Scope::PopulationWrite);
+        crate::graphql::wrote(ctx, &written);
         Ok(Some(ChangeResidencePayload {
-            citizen: fresh_citizen(ctx, &written.key).await?,
+            citizen: crate::graphql::reload::<citizen::Entity, _>(ctx, &written, Citizen).await?,
         }))
     }
 
@@ -167,22 +150,16 @@ impl PopulationMutation {
         input: RecordDeathInput,
     ) -> async_graphql::Result<Option<RecordDeathPayload>> {
         let written = crate::registers::population::record_death(
-            db(ctx)?,
-            &principal(ctx)?.agency,
+            &crate::graphql::writer(ctx)?,
             &input.personal_id,
             input.date_of_death,
             input.expected_version,
-            &crate::graphql::write_meta(ctx, Some(pop_dataset()))?,
         )
         .await
         .gql()?;
-        crate::graphql::wrote(ctx, pop_dataset(), Scope::PopulationWrite);
+        crate::graphql::wrote(ctx, &written);
         Ok(Some(RecordDeathPayload {
-            citizen: fresh_citizen(ctx, &written.key).await?,
+            citizen: crate::graphql::reload::<citizen::Entity, _>(ctx, &written, Citizen).await?,
         }))
     }
-}
-
-fn pop_dataset() -> entities::access::Dataset {
-    entities::access::Dataset::Population
 }

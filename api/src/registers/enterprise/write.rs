@@ -5,17 +5,14 @@ use crate::error::ApiError;
 use crate::ids;
 use crate::registers::population::living;
 use crate::registers::{
-    Change, Lock, Meta, Written, begin, check_version, commit, once, update_at_version,
+    Change, Lock, Writer, Written, begin, check_version, commit, once, update_at_version,
 };
 use crate::text::{MAX_ADDRESS_LINE, MAX_ENTERPRISE_NAME, clean};
 use chrono::{NaiveDate, Utc};
 use entities::access::Dataset;
 use entities::enterprise::{EnterpriseStatus, EnterpriseType, enterprise, enterprise_industry};
 use sea_orm::sea_query::Expr;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
 /// An enterprise to register.
 #[derive(Debug, Clone)]
@@ -73,10 +70,8 @@ fn change(code: &str, op: &'static str, province: &str) -> Change {
 /// Registers an enterprise (status `ACTIVE`) with a living legal
 /// representative.
 pub async fn register_enterprise(
-    db: &DatabaseConnection,
-    agency: &str,
+    w: &Writer<'_>,
     input: NewEnterprise,
-    write: &Meta,
 ) -> Result<Written, ApiError> {
     ids::parse_tax_code(&input.code)?;
     let name = clean("name", &input.name, MAX_ENTERPRISE_NAME)?;
@@ -112,8 +107,8 @@ pub async fn register_enterprise(
         }
     }
     let industries = &input.industries;
-    once(db, write.idempotency.as_ref(), async {
-        let txn = begin(db).await?;
+    once(w, Dataset::Enterprise, async {
+        let txn = begin(w.db).await?;
         if enterprise::Entity::find_by_id(input.code.clone())
             .one(&txn)
             .await?
@@ -159,12 +154,15 @@ pub async fn register_enterprise(
         }))
         .exec_without_returning(&txn)
         .await?;
-        let written = Written::new(&input.code, [input.legal_rep_id.as_str()]);
+        let written = Written::personal(
+            Dataset::Enterprise,
+            &input.code,
+            [input.legal_rep_id.as_str()],
+        );
         commit(
             txn,
-            agency,
+            w,
             vec![change(&input.code, "CREATED", &province)],
-            write,
             &written,
         )
         .await?;
@@ -177,15 +175,13 @@ pub async fn register_enterprise(
 /// register's status is no one's personal data: the subject is the
 /// enterprise.
 pub async fn change_status(
-    db: &DatabaseConnection,
-    agency: &str,
+    w: &Writer<'_>,
     code: &str,
     status: EnterpriseStatus,
     expected_version: Option<i32>,
-    write: &Meta,
 ) -> Result<Written, ApiError> {
-    once(db, write.idempotency.as_ref(), async {
-        let txn = begin(db).await?;
+    once(w, Dataset::Enterprise, async {
+        let txn = begin(w.db).await?;
         let current = changeable(&txn, code, expected_version).await?;
         if current.status == status {
             return Err(ApiError::BadUserInput(format!(
@@ -203,12 +199,11 @@ pub async fn change_status(
             current.version,
         )
         .await?;
-        let written = Written::new(code, []);
+        let written = Written::public(Dataset::Enterprise, code);
         commit(
             txn,
-            agency,
+            w,
             vec![change(code, "UPDATED", &current.head_office_province)],
-            write,
             &written,
         )
         .await?;
@@ -221,15 +216,13 @@ pub async fn change_status(
 /// is not dissolved. The subjects are the enterprise and both the former
 /// and the new representative.
 pub async fn change_legal_representative(
-    db: &DatabaseConnection,
-    agency: &str,
+    w: &Writer<'_>,
     code: &str,
     personal_id: &str,
     expected_version: Option<i32>,
-    write: &Meta,
 ) -> Result<Written, ApiError> {
-    once(db, write.idempotency.as_ref(), async {
-        let txn = begin(db).await?;
+    once(w, Dataset::Enterprise, async {
+        let txn = begin(w.db).await?;
         let current = changeable(&txn, code, expected_version).await?;
         living(&txn, personal_id, "a legal representative", Lock::Share).await?;
         update_at_version(
@@ -243,12 +236,15 @@ pub async fn change_legal_representative(
             current.version,
         )
         .await?;
-        let written = Written::new(code, [current.legal_rep_id.as_str(), personal_id]);
+        let written = Written::personal(
+            Dataset::Enterprise,
+            code,
+            [current.legal_rep_id.as_str(), personal_id],
+        );
         commit(
             txn,
-            agency,
+            w,
             vec![change(code, "UPDATED", &current.head_office_province)],
-            write,
             &written,
         )
         .await?;

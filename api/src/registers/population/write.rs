@@ -4,7 +4,8 @@
 use crate::error::ApiError;
 use crate::ids;
 use crate::registers::{
-    Change, Lock, Meta, Written, begin, check_version, commit, once, province_of, update_at_version,
+    Change, Lock, Writer, Written, begin, check_version, commit, once, province_of,
+    update_at_version,
 };
 use crate::text::{MAX_ETHNICITY, MAX_PERSON_NAME, clean};
 use chrono::{NaiveDate, Utc};
@@ -12,8 +13,8 @@ use entities::access::Dataset;
 use entities::population::{CitizenStatus, Sex, citizen, household};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
+    EntityTrait, QueryFilter, QuerySelect, Statement,
 };
 
 /// Still imported from here by the land register.
@@ -85,12 +86,7 @@ async fn next_household_id(txn: &DatabaseTransaction) -> Result<i64, ApiError> {
 
 /// Registers a newborn or newly recorded citizen in a household of their
 /// own. The parents' records change too (a child is added to them).
-pub async fn register_citizen(
-    db: &DatabaseConnection,
-    agency: &str,
-    input: NewCitizen,
-    write: &Meta,
-) -> Result<Written, ApiError> {
+pub async fn register_citizen(w: &Writer<'_>, input: NewCitizen) -> Result<Written, ApiError> {
     ids::check_personal_id_agrees(&input.personal_id, input.sex, input.date_of_birth)?;
     if input.date_of_birth > Utc::now().date_naive() {
         return Err(ApiError::BadUserInput(
@@ -115,8 +111,8 @@ pub async fn register_citizen(
     for parent in &parents {
         ids::parse_personal_id(parent)?;
     }
-    once(db, write.idempotency.as_ref(), async {
-        let txn = begin(db).await?;
+    once(w, Dataset::Population, async {
+        let txn = begin(w.db).await?;
         if citizen::Entity::find_by_id(input.personal_id.clone())
             .one(&txn)
             .await?
@@ -191,8 +187,12 @@ pub async fn register_citizen(
                 province: province.clone(),
             },
         ];
-        let written = Written::new(&input.personal_id, parents.iter().map(|p| p.as_str()));
-        commit(txn, agency, changes, write, &written).await?;
+        let written = Written::personal(
+            Dataset::Population,
+            &input.personal_id,
+            parents.iter().map(|p| p.as_str()),
+        );
+        commit(txn, w, changes, &written).await?;
         Ok(written)
     })
     .await
@@ -203,18 +203,16 @@ pub async fn register_citizen(
 /// subjects written); anyone else leaves their household for a new one of
 /// their own at the new address.
 pub async fn change_residence(
-    db: &DatabaseConnection,
-    agency: &str,
+    w: &Writer<'_>,
     personal_id: &str,
     commune: &str,
     line: &str,
     expected_version: Option<i32>,
-    write: &Meta,
 ) -> Result<Written, ApiError> {
     let province = province_of(commune)?;
     let line = clean("residenceLine", line, MAX_ADDRESS_LINE)?;
-    once(db, write.idempotency.as_ref(), async {
-        let txn = begin(db).await?;
+    once(w, Dataset::Population, async {
+        let txn = begin(w.db).await?;
         let mover = living(&txn, personal_id, "moved", Lock::Update).await?;
         check_version(
             &format!("citizen {personal_id}"),
@@ -336,8 +334,12 @@ pub async fn change_residence(
                 province: province.clone(),
             });
         }
-        let written = Written::new(personal_id, moved_ids.iter().map(String::as_str));
-        commit(txn, agency, changes, write, &written).await?;
+        let written = Written::personal(
+            Dataset::Population,
+            personal_id,
+            moved_ids.iter().map(String::as_str),
+        );
+        commit(txn, w, changes, &written).await?;
         Ok(written)
     })
     .await
@@ -346,15 +348,13 @@ pub async fn change_residence(
 /// Records a death. (Only the citizen's record changes: a spouse's, a
 /// household's or an enterprise's stay as they are.)
 pub async fn record_death(
-    db: &DatabaseConnection,
-    agency: &str,
+    w: &Writer<'_>,
     personal_id: &str,
     date_of_death: NaiveDate,
     expected_version: Option<i32>,
-    write: &Meta,
 ) -> Result<Written, ApiError> {
-    once(db, write.idempotency.as_ref(), async {
-        let txn = begin(db).await?;
+    once(w, Dataset::Population, async {
+        let txn = begin(w.db).await?;
         let citizen = living(&txn, personal_id, "recorded as dead again", Lock::Update).await?;
         check_version(
             &format!("citizen {personal_id}"),
@@ -389,8 +389,8 @@ pub async fn record_death(
             op: "DIED",
             province: citizen.residence_province.clone(),
         }];
-        let written = Written::new(personal_id, []);
-        commit(txn, agency, changes, write, &written).await?;
+        let written = Written::personal(Dataset::Population, personal_id, []);
+        commit(txn, w, changes, &written).await?;
         Ok(written)
     })
     .await
