@@ -12,6 +12,7 @@ mod config;
 mod edge;
 mod graph;
 mod helpers;
+mod integrity;
 mod limits;
 mod listings;
 mod ownership;

@@ -5,6 +5,7 @@
 
 use super::{Generator, names, seeded_at};
 use crate::ids::ParcelId;
+use entities::land::land_right::Holder;
 use entities::land::{HolderKind, LandUse, RightStatus, land_parcel, land_right};
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -122,11 +123,16 @@ impl Generator {
             // An earlier certificate, transferred to today's holder.
             let seller = self.adult_in(province)?;
             let issued_on = self.date_in(issued_year - 5);
+            let (holder_citizen_id, holder_enterprise_id) = Holder {
+                kind: HolderKind::Citizen,
+                id: &self.people[seller as usize].id,
+            }
+            .columns();
             rights.push(land_right::Model {
                 certificate_number: self.certificate(),
                 parcel_id: id.clone(),
-                holder_kind: HolderKind::Citizen,
-                holder_id: self.people[seller as usize].id.clone(),
+                holder_citizen_id,
+                holder_enterprise_id,
                 share_bp: 10_000,
                 issued_on,
                 status: RightStatus::Transferred,
@@ -135,13 +141,18 @@ impl Generator {
                 updated_at: seeded_at(),
             });
         }
-        for (holder_kind, holder_id, share_bp) in holders {
+        for (kind, holder_id, share_bp) in holders {
             let issued_on = self.date_in(issued_year);
+            let (holder_citizen_id, holder_enterprise_id) = Holder {
+                kind,
+                id: &holder_id,
+            }
+            .columns();
             rights.push(land_right::Model {
                 certificate_number: self.certificate(),
                 parcel_id: id.clone(),
-                holder_kind,
-                holder_id,
+                holder_citizen_id,
+                holder_enterprise_id,
                 share_bp,
                 issued_on,
                 status: RightStatus::Active,

@@ -8,8 +8,9 @@
 //! inside large transactions, which is what makes a million citizens a
 //! matter of minutes on SQLite.
 //!
-//! This file holds the loader (`seed`: the order rows go in, and the
-//! statements they go in) and the [`Generator`]'s state; the generator's rows are made in `population`,
+//! This file holds the loader (`seed`: the order rows go in, which the
+//! foreign keys decide, and the statements they go in) and the
+//! [`Generator`]'s state; the generator's rows are made in `population`,
 //! `enterprise` and `land`, the demo agencies and grants in `agencies`, the
 //! names and addresses in `names`.
 
@@ -127,19 +128,22 @@ pub async fn seed(
     bar.set_message("citizens");
     while report.citizens < size.citizens {
         let mut households = Vec::new();
-        let mut citizens = Vec::new();
-        while citizens.len() < 20_000 && report.citizens + (citizens.len() as u64) < size.citizens {
-            let left = size.citizens - report.citizens - citizens.len() as u64;
+        let (mut families, mut people) = (Vec::new(), 0u64);
+        while people < 20_000 && report.citizens + people < size.citizens {
+            let left = size.citizens - report.citizens - people;
             let (h, members) = generator.household(left);
             households.push(h);
-            citizens.extend(members);
+            people += members.len() as u64;
+            families.push(members);
         }
         report.households += households.len() as u64;
-        report.citizens += citizens.len() as u64;
+        report.citizens += people;
+        // A household names its head, who is checked at commit; spouses
+        // name each other, which only one statement can insert.
         let txn = db.begin().await?;
         insert_all::<household::Entity, _>(&txn, households).await?;
-        bar.inc(citizens.len() as u64);
-        insert_all::<citizen::Entity, _>(&txn, citizens).await?;
+        bar.inc(people);
+        insert_groups::<citizen::Entity, _>(&txn, families).await?;
         txn.commit().await?;
     }
 
@@ -202,29 +206,64 @@ fn progress(show: bool, total: u64) -> ProgressBar {
     bar
 }
 
-/// Inserts models in multi-row statements small enough for both databases'
-/// bound-parameter limits (SQLite: 32,766; PostgreSQL: 65,535).
+/// Bound parameters per statement: under both databases' limits (SQLite:
+/// 32,766; PostgreSQL: 65,535).
+const MAX_PARAMS: usize = 30_000;
+
+/// Rows of `E` per multi-row statement.
+fn per_statement<E: EntityTrait>() -> usize {
+    (MAX_PARAMS / E::Column::iter().count()).max(1)
+}
+
+/// Inserts models in multi-row statements.
 async fn insert_all<E, C>(db: &C, rows: Vec<E::Model>) -> anyhow::Result<()>
 where
     E: EntityTrait,
     E::Model: IntoActiveModel<E::ActiveModel>,
     C: sea_orm::ConnectionTrait,
 {
-    const MAX_PARAMS: usize = 30_000;
-    let columns = E::Column::iter().count();
-    let per_statement = (MAX_PARAMS / columns).max(1);
+    let per_statement = per_statement::<E>();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let chunk: Vec<E::ActiveModel> = rows
-            .by_ref()
-            .take(per_statement)
-            .map(IntoActiveModel::into_active_model)
-            .collect();
-        E::insert_many(chunk)
-            .exec_without_returning(db)
-            .await
-            .context("bulk insert")?;
+        let chunk: Vec<E::Model> = rows.by_ref().take(per_statement).collect();
+        insert_statement::<E, C>(db, chunk).await?;
     }
+    Ok(())
+}
+
+/// Inserts groups of models in multi-row statements, each group whole in
+/// one statement (its rows may name each other, which the database checks
+/// at the end of the statement).
+async fn insert_groups<E, C>(db: &C, groups: Vec<Vec<E::Model>>) -> anyhow::Result<()>
+where
+    E: EntityTrait,
+    E::Model: IntoActiveModel<E::ActiveModel>,
+    C: sea_orm::ConnectionTrait,
+{
+    let per_statement = per_statement::<E>();
+    let mut chunk = Vec::new();
+    for group in groups {
+        if !chunk.is_empty() && chunk.len() + group.len() > per_statement {
+            insert_statement::<E, C>(db, std::mem::take(&mut chunk)).await?;
+        }
+        chunk.extend(group);
+    }
+    insert_statement::<E, C>(db, chunk).await
+}
+
+async fn insert_statement<E, C>(db: &C, rows: Vec<E::Model>) -> anyhow::Result<()>
+where
+    E: EntityTrait,
+    E::Model: IntoActiveModel<E::ActiveModel>,
+    C: sea_orm::ConnectionTrait,
+{
+    if rows.is_empty() {
+        return Ok(());
+    }
+    E::insert_many(rows.into_iter().map(IntoActiveModel::into_active_model))
+        .exec_without_returning(db)
+        .await
+        .context("bulk insert")?;
     Ok(())
 }
 
