@@ -40,7 +40,7 @@ PROVINCE=68
 CITIZEN_COLS='"citizen"."personal_id", "citizen"."full_name", "citizen"."search_name", "citizen"."sex", "citizen"."date_of_birth", "citizen"."ethnicity", "citizen"."nationality", "citizen"."place_of_origin_commune", "citizen"."residence_commune", "citizen"."residence_province", "citizen"."residence_line", "citizen"."household_id", "citizen"."father_id", "citizen"."mother_id", "citizen"."spouse_id", "citizen"."status", "citizen"."date_of_death", "citizen"."version", "citizen"."updated_at"'
 ENTERPRISE_COLS='"enterprise"."code", "enterprise"."name", "enterprise"."search_name", "enterprise"."name_en", "enterprise"."enterprise_type", "enterprise"."status", "enterprise"."founded_on", "enterprise"."registered_capital_vnd", "enterprise"."head_office_commune", "enterprise"."head_office_province", "enterprise"."head_office_line", "enterprise"."legal_rep_id", "enterprise"."version", "enterprise"."updated_at"'
 MEMBER_COLS='"enterprise_member"."enterprise_code", "enterprise_member"."member_kind", "enterprise_member"."member_id", "enterprise_member"."share_bp"'
-RIGHT_COLS='"land_right"."certificate_number", "land_right"."parcel_id", "land_right"."holder_kind", "land_right"."holder_id", "land_right"."share_bp", "land_right"."issued_on", "land_right"."status", "land_right"."mortgaged", "land_right"."version", "land_right"."updated_at"'
+RIGHT_COLS='"land_right"."certificate_number", "land_right"."parcel_id", "land_right"."holder_citizen_id", "land_right"."holder_enterprise_id", "land_right"."share_bp", "land_right"."issued_on", "land_right"."status", "land_right"."mortgaged", "land_right"."version", "land_right"."updated_at"'
 PARCEL_COLS='"land_parcel"."id", "land_parcel"."commune_code", "land_parcel"."province_code", "land_parcel"."map_sheet", "land_parcel"."parcel_number", "land_parcel"."area_m2", "land_parcel"."land_use", "land_parcel"."address_line", "land_parcel"."version", "land_parcel"."updated_at"'
 
 flag() { sed -E "/(SCAN (citizen|enterprise|enterprise_member|land_parcel|land_right|access_log)( |$)|Seq Scan on (citizen|enterprise|enterprise_member|land_parcel|land_right|access_log)( |$))/ s/$/   <-- full scan/"; }
@@ -65,8 +65,8 @@ explain_store() { # store
   enterprise=$(q "SELECT enterprise_code FROM enterprise_member GROUP BY enterprise_code HAVING count(*) > 2 ORDER BY enterprise_code LIMIT 1")
   reps=$(qlist "SELECT legal_rep_id FROM enterprise WHERE head_office_province IN ('$PROVINCE') ORDER BY code LIMIT 101")
   parcels=$(qlist "SELECT id FROM land_parcel WHERE province_code IN ('$PROVINCE') ORDER BY id LIMIT 101")
-  holders_c=$(qlist "SELECT DISTINCT holder_id FROM land_right WHERE holder_kind = 'CITIZEN' AND parcel_id IN ($parcels)")
-  holders_e=$(qlist "SELECT DISTINCT holder_id FROM land_right WHERE holder_kind = 'ENTERPRISE' AND parcel_id IN ($parcels)")
+  holders_c=$(qlist "SELECT DISTINCT holder_citizen_id FROM land_right WHERE holder_citizen_id IS NOT NULL AND parcel_id IN ($parcels)")
+  holders_e=$(qlist "SELECT DISTINCT holder_enterprise_id FROM land_right WHERE holder_enterprise_id IS NOT NULL AND parcel_id IN ($parcels)")
   members_c=$(qlist "SELECT member_id FROM enterprise_member WHERE enterprise_code = '$enterprise' AND member_kind = 'CITIZEN'")
   members_e=$(qlist "SELECT member_id FROM enterprise_member WHERE enterprise_code = '$enterprise' AND member_kind = 'ENTERPRISE'")
   : "${holders_e:='0000000000'}" "${members_c:='000000000000'}" "${members_e:='0000000000'}"
@@ -80,7 +80,7 @@ explain_store() { # store
     "hub b: members of the enterprise|SELECT $MEMBER_COLS FROM \"enterprise_member\" WHERE \"enterprise_member\".\"enterprise_code\" IN (\$1) ORDER BY \"enterprise_member\".\"share_bp\" DESC, \"enterprise_member\".\"member_id\" ASC|$enterprise"
     "hub b: citizen members|SELECT $CITIZEN_COLS FROM \"citizen\" WHERE \"citizen\".\"personal_id\" IN ($members_c)|"
     "hub b: enterprise members|SELECT $ENTERPRISE_COLS FROM \"enterprise\" WHERE \"enterprise\".\"code\" IN ($members_e)|"
-    "hub b: land rights of the enterprise|SELECT $RIGHT_COLS FROM \"land_right\" WHERE \"land_right\".\"holder_kind\" = 'ENTERPRISE' AND \"land_right\".\"holder_id\" IN (\$1) ORDER BY \"land_right\".\"certificate_number\" ASC|$enterprise"
+    "hub b: land rights of the enterprise|SELECT $RIGHT_COLS FROM \"land_right\" WHERE \"land_right\".\"holder_enterprise_id\" IN (\$1) ORDER BY \"land_right\".\"certificate_number\" ASC|$enterprise"
     "hub c: enterprises of province $PROVINCE|SELECT $ENTERPRISE_COLS FROM \"enterprise\" WHERE \"enterprise\".\"head_office_province\" IN (\$1) ORDER BY \"enterprise\".\"code\" ASC LIMIT 101|$PROVINCE"
     "hub c: their legal representatives (IN 101)|SELECT $CITIZEN_COLS FROM \"citizen\" WHERE \"citizen\".\"personal_id\" IN ($reps)|"
     "hub e: parcels of province $PROVINCE|SELECT $PARCEL_COLS FROM \"land_parcel\" WHERE \"land_parcel\".\"province_code\" IN (\$1) ORDER BY \"land_parcel\".\"id\" ASC LIMIT 101|$PROVINCE"

@@ -76,9 +76,22 @@ impl ApiError {
     }
 }
 
+/// A write the database refuses because it names a row that does not exist
+/// (a foreign key) is the caller's `BAD_USER_INPUT`: the registers check
+/// what a write names before writing, and where one does not (an industry
+/// code, say), or the row went away meanwhile, the database's refusal is
+/// the last line of defence. Any other database error is internal.
 impl From<sea_orm::DbErr> for ApiError {
     fn from(error: sea_orm::DbErr) -> Self {
-        ApiError::internal(error)
+        match error.sql_err() {
+            Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(detail)) => {
+                tracing::warn!(%detail, "a write named a row that does not exist");
+                ApiError::BadUserInput(format!(
+                    "the write names a record that does not exist: {detail}"
+                ))
+            }
+            _ => ApiError::internal(error),
+        }
     }
 }
 
@@ -94,13 +107,14 @@ impl From<crate::ids::IdError> for ApiError {
     }
 }
 
-/// A unique violation is a `CONFLICT`; any other database error is internal.
+/// A unique violation is a `CONFLICT`; any other database error as
+/// `From<DbErr>` says.
 pub fn conflict_on_unique(error: sea_orm::DbErr) -> ApiError {
     match error.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(detail)) => {
             ApiError::Conflict(format!("already exists: {detail}"))
         }
-        _ => ApiError::internal(error),
+        _ => error.into(),
     }
 }
 

@@ -18,6 +18,7 @@ mod m20261201_000001_add_access_log_batch_mac;
 mod m20261201_000002_key_revoked_token_by_agency;
 mod m20261201_000003_create_secret_rotation;
 mod m20261201_000004_create_ownership_transfer;
+mod m20261201_000005_add_foreign_keys;
 pub mod reference;
 
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_key_revoked_token_by_agency::Migration),
             Box::new(m20261201_000003_create_secret_rotation::Migration),
             Box::new(m20261201_000004_create_ownership_transfer::Migration),
+            Box::new(m20261201_000005_add_foreign_keys::Migration),
         ]
     }
 }

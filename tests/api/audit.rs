@@ -8,7 +8,7 @@ use crate::helpers::{
 };
 use entities::audit::access_log;
 use entities::enterprise::{MemberKind, enterprise_member};
-use entities::land::{HolderKind, land_right};
+use entities::land::land_right;
 use sea_orm::{ColumnTrait, DatabaseBackend, EntityTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -47,20 +47,20 @@ async fn audit_verify(app: &TestApp) -> anyhow::Result<(bool, String)> {
 /// (another person).
 async fn subjects(app: &TestApp) -> anyhow::Result<(String, String, String, String)> {
     let right = land_right::Entity::find()
-        .filter(land_right::Column::HolderKind.eq(HolderKind::Citizen))
+        .filter(land_right::Column::HolderCitizenId.is_not_null())
         .order_by_asc(land_right::Column::CertificateNumber)
         .one(&app.app_db.conn)
         .await?
         .expect("a citizen holds a land right");
     let member = enterprise_member::Entity::find()
         .filter(enterprise_member::Column::MemberKind.eq(MemberKind::Citizen))
-        .filter(enterprise_member::Column::MemberId.ne(right.holder_id.as_str()))
+        .filter(enterprise_member::Column::MemberId.ne(right.holder().id))
         .order_by_asc(enterprise_member::Column::EnterpriseCode)
         .one(&app.app_db.conn)
         .await?
         .expect("a citizen is a member of an enterprise");
     Ok((
-        right.holder_id,
+        right.holder().id.to_owned(),
         right.certificate_number,
         member.enterprise_code,
         member.member_id,

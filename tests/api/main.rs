@@ -13,6 +13,7 @@ mod database;
 mod edge;
 mod graph;
 mod helpers;
+mod integrity;
 mod limits;
 mod listings;
 mod ownership;

@@ -282,7 +282,7 @@ async fn no_right_issued_after_a_death(app: &TestApp, dead: &[String]) -> anyhow
             .await?
             .expect("the death is in the feed");
         let rights = land_right::Entity::find()
-            .filter(land_right::Column::HolderId.eq(id.as_str()))
+            .filter(land_right::Column::HolderCitizenId.eq(id.as_str()))
             .filter(land_right::Column::Status.eq(RightStatus::Active))
             .all(&app.app_db.conn)
             .await?;

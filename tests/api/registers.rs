@@ -8,7 +8,7 @@ use crate::helpers::{
 };
 use entities::changes::change_event;
 use entities::enterprise::{EnterpriseStatus, enterprise};
-use entities::land::{HolderKind, RightStatus, land_right};
+use entities::land::{RightStatus, land_right};
 use entities::population::{CitizenStatus, citizen};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
@@ -39,7 +39,7 @@ async fn changes_count(app: &TestApp) -> anyhow::Result<u64> {
 /// holds an active, unmortgaged land right.
 async fn mover(app: &TestApp) -> anyhow::Result<(citizen::Model, String, land_right::Model)> {
     let rights = land_right::Entity::find()
-        .filter(land_right::Column::HolderKind.eq(HolderKind::Citizen))
+        .filter(land_right::Column::HolderCitizenId.is_not_null())
         .filter(land_right::Column::Status.eq(RightStatus::Active))
         .filter(land_right::Column::Mortgaged.eq(false))
         .order_by_asc(land_right::Column::CertificateNumber)
@@ -49,11 +49,11 @@ async fn mover(app: &TestApp) -> anyhow::Result<(citizen::Model, String, land_ri
     for right in rights {
         let Some(represented) = enterprises
             .iter()
-            .find(|e| e.legal_rep_id == right.holder_id)
+            .find(|e| e.legal_rep_id == right.holder().id)
         else {
             continue;
         };
-        let person = citizen::Entity::find_by_id(right.holder_id.clone())
+        let person = citizen::Entity::find_by_id(right.holder().id)
             .one(&app.app_db.conn)
             .await?
             .expect("holder exists");
@@ -589,7 +589,7 @@ async fn fifty_concurrent_transfers_of_one_certificate_make_one() -> anyhow::Res
     assert_eq!(
         active
             .iter()
-            .filter(|r| r.holder_id == represented && r.share_bp == right.share_bp)
+            .filter(|r| r.holder().id == represented && r.share_bp == right.share_bp)
             .count(),
         1
     );

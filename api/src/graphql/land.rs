@@ -147,7 +147,7 @@ pub struct LandRight(pub land_right::Model);
 impl crate::audit::Subject for LandRight {
     const TYPE: &'static str = "LandRight";
     fn subjects(&self, scope: Scope) -> [Option<&str>; 2] {
-        let holder = (scope == Scope::LandReadHolders).then_some(self.0.holder_id.as_str());
+        let holder = (scope == Scope::LandReadHolders).then_some(self.0.holder().id);
         [Some(&self.0.certificate_number), holder]
     }
 }
@@ -204,24 +204,25 @@ impl LandRight {
     /// Whether a citizen or an enterprise holds it.
     #[graphql(guard = "Scope::LandReadHolders.on(self)")]
     async fn holder_kind(&self) -> Option<HolderKind> {
-        Some(self.0.holder_kind.into())
+        Some(self.0.holder().kind.into())
     }
 
     /// The holder's personal id or enterprise code, as on the certificate.
     #[graphql(guard = "Scope::LandReadHolders.on(self)")]
     async fn holder_id(&self) -> Option<&str> {
-        Some(&self.0.holder_id)
+        Some(self.0.holder().id)
     }
 
     /// The holder. Their own fields need their own dataset's scopes.
     #[graphql(guard = "Scope::LandReadHolders.on(self)")]
     async fn holder(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<LandHolder>> {
-        Ok(match self.0.holder_kind {
-            land::HolderKind::Citizen => load_citizen(ctx, Some(&self.0.holder_id))
+        let holder = self.0.holder();
+        Ok(match holder.kind {
+            land::HolderKind::Citizen => load_citizen(ctx, Some(holder.id))
                 .await?
                 .map(LandHolder::Citizen),
             land::HolderKind::Enterprise => loader(ctx)?
-                .load_one(EnterpriseByCode(self.0.holder_id.clone()))
+                .load_one(EnterpriseByCode(holder.id.to_owned()))
                 .await
                 .gql()?
                 .map(|e| LandHolder::Enterprise(Enterprise(e))),

@@ -241,18 +241,22 @@ impl Loader<RightsOfHolder> for Loaders {
         &self,
         keys: &[RightsOfHolder],
     ) -> LoadResult<RightsOfHolder, Vec<land_right::Model>> {
-        let condition = by_kind(
-            keys.iter().map(|k| (k.0, k.1.clone())),
-            land_right::Column::HolderKind,
-            land_right::Column::HolderId,
-        );
+        let mut ids: HashMap<HolderKind, Vec<String>> = HashMap::new();
+        for key in keys {
+            ids.entry(key.0).or_default().push(key.1.clone());
+        }
+        let condition = ids
+            .into_iter()
+            .fold(Condition::any(), |condition, (kind, ids)| {
+                condition.add(land_right::Column::holder(kind).is_in(ids))
+            });
         let rows = land_right::Entity::find()
             .filter(condition)
             .order_by_asc(land_right::Column::CertificateNumber)
             .all(&self.db)
             .await?;
         Ok(group(rows, |r| {
-            RightsOfHolder(r.holder_kind, r.holder_id.clone())
+            RightsOfHolder(r.holder().kind, r.holder().id.to_owned())
         }))
     }
 }

@@ -12,6 +12,7 @@ use crate::text::clean;
 use chrono::{NaiveDate, Utc};
 use entities::access::Dataset;
 use entities::enterprise::{EnterpriseStatus, enterprise};
+use entities::land::land_right::Holder;
 use entities::land::{HolderKind, LandUse, RightStatus, land_parcel, land_right};
 use rand::Rng;
 use sea_orm::sea_query::Expr;
@@ -175,11 +176,16 @@ async fn insert_right(
     issued_on: NaiveDate,
 ) -> Result<String, ApiError> {
     let number = new_certificate_number(txn).await?;
+    let (citizen, enterprise) = Holder {
+        kind: holder_kind,
+        id: holder_id,
+    }
+    .columns();
     land_right::Entity::insert(land_right::ActiveModel {
         certificate_number: Set(number.clone()),
         parcel_id: Set(parcel_id.to_owned()),
-        holder_kind: Set(holder_kind),
-        holder_id: Set(holder_id.to_owned()),
+        holder_citizen_id: Set(citizen),
+        holder_enterprise_id: Set(enterprise),
         share_bp: Set(share_bp),
         issued_on: Set(issued_on),
         status: Set(RightStatus::Active),
@@ -280,7 +286,7 @@ pub async fn transfer_right(
                 "certificate {certificate} is mortgaged: release the mortgage first"
             )));
         }
-        if right.holder_kind == to_kind && right.holder_id == to_id {
+        if right.holder().kind == to_kind && right.holder().id == to_id {
             return Err(ApiError::BadUserInput(format!(
                 "certificate {certificate} is already held by {to_id}"
             )));
@@ -312,7 +318,7 @@ pub async fn transfer_right(
         let written = Written::personal(
             Dataset::Land,
             &number,
-            [certificate, right.holder_id.as_str(), to_id],
+            [certificate, right.holder().id, to_id],
         );
         commit(
             txn,

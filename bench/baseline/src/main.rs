@@ -60,7 +60,7 @@ const SQL_B_MEMBERS: &str = "SELECT m.share_bp, m.member_kind, m.member_id, c.fu
 
 const SQL_B_RIGHTS: &str = "SELECT certificate_number, share_bp, status \
      FROM land_right \
-     WHERE holder_kind = 'ENTERPRISE' AND holder_id = $1 \
+     WHERE holder_enterprise_id = $1 \
      ORDER BY certificate_number";
 
 const SQL_C: &str = "SELECT e.code, e.name, c.personal_id, c.full_name, m.code, m.name, \
@@ -78,11 +78,13 @@ const SQL_E: &str = "WITH p AS ( \
          SELECT id, area_m2, land_use FROM land_parcel \
          WHERE province_code = $1 ORDER BY id LIMIT 101) \
      SELECT p.id, p.area_m2, p.land_use, r.certificate_number, r.share_bp, r.status, \
-            r.holder_kind, r.holder_id, c.full_name, e.name \
+            CASE WHEN r.holder_citizen_id IS NOT NULL THEN 'CITIZEN' \
+                 WHEN r.holder_enterprise_id IS NOT NULL THEN 'ENTERPRISE' END, \
+            COALESCE(r.holder_citizen_id, r.holder_enterprise_id), c.full_name, e.name \
      FROM p \
      LEFT JOIN land_right r ON r.parcel_id = p.id \
-     LEFT JOIN citizen c ON r.holder_kind = 'CITIZEN' AND c.personal_id = r.holder_id \
-     LEFT JOIN enterprise e ON r.holder_kind = 'ENTERPRISE' AND e.code = r.holder_id \
+     LEFT JOIN citizen c ON c.personal_id = r.holder_citizen_id \
+     LEFT JOIN enterprise e ON e.code = r.holder_enterprise_id \
      ORDER BY p.id, r.certificate_number";
 
 /// Runs the same code on either pool: `$body` sees `$pool` as the concrete
