@@ -391,11 +391,11 @@ pub(crate) fn wrote(ctx: &Context<'_>, written: &crate::registers::Written) {
     }
 }
 
-/// The row a write answers with, as stored now (not from the request's
-/// loader cache), wrapped as its GraphQL type.
+/// A row as stored now (not from the request's loader cache), wrapped as
+/// its GraphQL type: what a write answers with.
 pub(crate) async fn reload<E, W>(
     ctx: &Context<'_>,
-    written: &crate::registers::Written,
+    key: &str,
     wrap: fn(E::Model) -> W,
 ) -> async_graphql::Result<Option<W>>
 where
@@ -403,7 +403,7 @@ where
     <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<String>,
 {
     use crate::error::Gql;
-    Ok(E::find_by_id(written.key.clone())
+    Ok(E::find_by_id(key.to_owned())
         .one(db(ctx)?)
         .await
         .gql()?

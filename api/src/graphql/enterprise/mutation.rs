@@ -108,8 +108,12 @@ impl EnterpriseMutation {
                 .gql()?;
         crate::graphql::wrote(ctx, &written);
         Ok(Some(RegisterEnterprisePayload {
-            enterprise: crate::graphql::reload::<enterprise::Entity, _>(ctx, &written, Enterprise)
-                .await?,
+            enterprise: crate::graphql::reload::<enterprise::Entity, _>(
+                ctx,
+                &written.key,
+                Enterprise,
+            )
+            .await?,
         }))
     }
 
@@ -130,8 +134,12 @@ impl EnterpriseMutation {
         .gql()?;
         crate::graphql::wrote(ctx, &written);
         Ok(Some(ChangeEnterpriseStatusPayload {
-            enterprise: crate::graphql::reload::<enterprise::Entity, _>(ctx, &written, Enterprise)
-                .await?,
+            enterprise: crate::graphql::reload::<enterprise::Entity, _>(
+                ctx,
+                &written.key,
+                Enterprise,
+            )
+            .await?,
         }))
     }
 
@@ -152,8 +160,12 @@ impl EnterpriseMutation {
         .gql()?;
         crate::graphql::wrote(ctx, &written);
         Ok(Some(ChangeLegalRepresentativePayload {
-            enterprise: crate::graphql::reload::<enterprise::Entity, _>(ctx, &written, Enterprise)
-                .await?,
+            enterprise: crate::graphql::reload::<enterprise::Entity, _>(
+                ctx,
+                &written.key,
+                Enterprise,
+            )
+            .await?,
         }))
     }
 }

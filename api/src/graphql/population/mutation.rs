@@ -114,7 +114,8 @@ impl PopulationMutation {
                 .gql()?;
         crate::graphql::wrote(ctx, &written);
         Ok(Some(RegisterCitizenPayload {
-            citizen: crate::graphql::reload::<citizen::Entity, _>(ctx, &written, Citizen).await?,
+            citizen: crate::graphql::reload::<citizen::Entity, _>(ctx, &written.key, Citizen)
+                .await?,
         }))
     }
 
@@ -138,7 +139,8 @@ impl PopulationMutation {
         .gql()?;
         crate::graphql::wrote(ctx, &written);
         Ok(Some(ChangeResidencePayload {
-            citizen: crate::graphql::reload::<citizen::Entity, _>(ctx, &written, Citizen).await?,
+            citizen: crate::graphql::reload::<citizen::Entity, _>(ctx, &written.key, Citizen)
+                .await?,
         }))
     }
 
@@ -159,7 +161,8 @@ impl PopulationMutation {
         .gql()?;
         crate::graphql::wrote(ctx, &written);
         Ok(Some(RecordDeathPayload {
-            citizen: crate::graphql::reload::<citizen::Entity, _>(ctx, &written, Citizen).await?,
+            citizen: crate::graphql::reload::<citizen::Entity, _>(ctx, &written.key, Citizen)
+                .await?,
         }))
     }
 }

@@ -7,7 +7,7 @@ use crate::registers::{
     Change, Lock, Writer, Written, begin, check_version, commit, once, province_of,
     update_at_version,
 };
-use crate::text::{MAX_ETHNICITY, MAX_PERSON_NAME, clean};
+use crate::text::{MAX_ADDRESS_LINE, MAX_ETHNICITY, MAX_PERSON_NAME, clean};
 use chrono::{NaiveDate, Utc};
 use entities::access::Dataset;
 use entities::population::{CitizenStatus, Sex, citizen, household};
@@ -16,9 +16,6 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseTransaction,
     EntityTrait, QueryFilter, QuerySelect, Statement,
 };
-
-/// Still imported from here by the land register.
-pub use crate::text::MAX_ADDRESS_LINE;
 
 /// The key of the PostgreSQL advisory lock under which household numbers
 /// are drawn ("LTHH").

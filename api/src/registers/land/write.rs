@@ -4,11 +4,13 @@
 //! Every right written also moves its parcel's version, conditionally, so
 //! that two writes on one parcel never both pass the shares check.
 
-use super::population::{MAX_ADDRESS_LINE, living};
-use super::{Change, Lock, Writer, Written, begin, check_version, commit, once, updated_one};
 use crate::error::ApiError;
 use crate::ids;
-use crate::text::clean;
+use crate::registers::population::living;
+use crate::registers::{
+    Change, Lock, Writer, Written, begin, check_version, commit, once, update_at_version,
+};
+use crate::text::{MAX_ADDRESS_LINE, clean};
 use chrono::{NaiveDate, Utc};
 use entities::access::Dataset;
 use entities::enterprise::{EnterpriseStatus, enterprise};
@@ -18,8 +20,7 @@ use rand::Rng;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
 
-/// The whole of a parcel, in basis points.
-pub const WHOLE: i32 = 10_000;
+use super::{WHOLE, check_share};
 
 /// A parcel to register.
 #[derive(Debug, Clone)]
@@ -52,7 +53,7 @@ pub async fn register_parcel(w: &Writer<'_>, input: NewParcel) -> Result<Written
             "areaM2 must be a positive number of square metres".into(),
         ));
     }
-    let province = super::province_of(&input.commune)?;
+    let province = crate::registers::province_of(&input.commune)?;
     once(w, Dataset::Land, async {
         let txn = begin(w.db).await?;
         if land_parcel::Entity::find_by_id(id.clone())
@@ -131,17 +132,16 @@ async fn touch_parcel(
         .one(txn)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no parcel has id {parcel_id}")))?;
-    let moved = land_parcel::Entity::update_many()
-        .col_expr(
-            land_parcel::Column::Version,
-            Expr::value(parcel.version + 1),
-        )
-        .col_expr(land_parcel::Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(land_parcel::Column::Id.eq(parcel_id))
-        .filter(land_parcel::Column::Version.eq(parcel.version))
-        .exec(txn)
-        .await?;
-    updated_one(&format!("parcel {parcel_id}"), moved.rows_affected)?;
+    update_at_version(
+        txn,
+        &format!("parcel {parcel_id}"),
+        land_parcel::Entity::update_many()
+            .col_expr(land_parcel::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(land_parcel::Column::Id.eq(parcel_id)),
+        land_parcel::Column::Version,
+        parcel.version,
+    )
+    .await?;
     Ok(parcel)
 }
 
@@ -210,11 +210,7 @@ pub async fn issue_right(
     share_bp: i32,
 ) -> Result<Written, ApiError> {
     ids::parse_parcel_id(parcel_id)?;
-    if !(1..=WHOLE).contains(&share_bp) {
-        return Err(ApiError::BadUserInput(
-            "share must be more than 0 and at most 1".into(),
-        ));
-    }
+    check_share(share_bp)?;
     once(w, Dataset::Land, async {
         let txn = begin(w.db).await?;
         let parcel = touch_parcel(&txn, parcel_id).await?;
@@ -293,19 +289,21 @@ pub async fn transfer_right(
         }
         let parcel = touch_parcel(&txn, &right.parcel_id).await?;
         check_holder(&txn, to_kind, to_id).await?;
-        let retired = land_right::Entity::update_many()
-            .col_expr(
-                land_right::Column::Status,
-                Expr::value(RightStatus::Transferred),
-            )
-            .col_expr(land_right::Column::Version, Expr::value(right.version + 1))
-            .col_expr(land_right::Column::UpdatedAt, Expr::value(Utc::now()))
-            .filter(land_right::Column::CertificateNumber.eq(certificate))
-            .filter(land_right::Column::Version.eq(right.version))
-            .filter(land_right::Column::Status.eq(RightStatus::Active))
-            .exec(&txn)
-            .await?;
-        updated_one(&format!("certificate {certificate}"), retired.rows_affected)?;
+        update_at_version(
+            &txn,
+            &format!("certificate {certificate}"),
+            land_right::Entity::update_many()
+                .col_expr(
+                    land_right::Column::Status,
+                    Expr::value(RightStatus::Transferred),
+                )
+                .col_expr(land_right::Column::UpdatedAt, Expr::value(Utc::now()))
+                .filter(land_right::Column::CertificateNumber.eq(certificate))
+                .filter(land_right::Column::Status.eq(RightStatus::Active)),
+            land_right::Column::Version,
+            right.version,
+        )
+        .await?;
         let number = insert_right(
             &txn,
             &right.parcel_id,
