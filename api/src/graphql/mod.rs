@@ -391,6 +391,24 @@ pub(crate) fn wrote(ctx: &Context<'_>, written: &crate::registers::Written) {
     }
 }
 
+/// What a mutation field answers after its register write: the error, or
+/// (once [`wrote`] has fed and counted the write) the written row as
+/// stored now, wrapped as its GraphQL type.
+pub(crate) async fn answer<E, W>(
+    ctx: &Context<'_>,
+    result: Result<crate::registers::Written, crate::error::ApiError>,
+    wrap: fn(E::Model) -> W,
+) -> async_graphql::Result<Option<W>>
+where
+    E: sea_orm::EntityTrait,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<String>,
+{
+    use crate::error::Gql;
+    let written = result.gql()?;
+    wrote(ctx, &written);
+    reload::<E, W>(ctx, &written.key, wrap).await
+}
+
 /// A row as stored now (not from the request's loader cache), wrapped as
 /// its GraphQL type: what a write answers with.
 pub(crate) async fn reload<E, W>(

@@ -218,8 +218,8 @@ pub async fn commit(
     txn: DatabaseTransaction,
     w: &Writer<'_>,
     changes: Vec<Change>,
-    written: &Written,
-) -> Result<(), ApiError> {
+    written: Written,
+) -> Result<Written, ApiError> {
     let idempotency = w.idempotency.as_ref();
     let result_key = written.key.as_str();
     let backend = txn.get_database_backend();
@@ -292,7 +292,7 @@ pub async fn commit(
         .await?;
     }
     txn.commit().await?;
-    Ok(())
+    Ok(written)
 }
 
 /// Removes idempotency keys older than `keep` (they are kept at least a day).

@@ -4,7 +4,6 @@
 
 use super::types::*;
 use crate::auth::Scope;
-use crate::error::Gql;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
 use entities::enterprise::enterprise;
@@ -102,18 +101,12 @@ impl EnterpriseMutation {
             legal_rep_id: input.legal_representative_id,
             industries: input.industries,
         };
-        let written =
+        let result =
             crate::registers::enterprise::register_enterprise(&crate::graphql::writer(ctx)?, new)
-                .await
-                .gql()?;
-        crate::graphql::wrote(ctx, &written);
+                .await;
         Ok(Some(RegisterEnterprisePayload {
-            enterprise: crate::graphql::reload::<enterprise::Entity, _>(
-                ctx,
-                &written.key,
-                Enterprise,
-            )
-            .await?,
+            enterprise: crate::graphql::answer::<enterprise::Entity, _>(ctx, result, Enterprise)
+                .await?,
         }))
     }
 
@@ -124,22 +117,16 @@ impl EnterpriseMutation {
         ctx: &Context<'_>,
         input: ChangeEnterpriseStatusInput,
     ) -> async_graphql::Result<Option<ChangeEnterpriseStatusPayload>> {
-        let written = crate::registers::enterprise::change_status(
+        let result = crate::registers::enterprise::change_status(
             &crate::graphql::writer(ctx)?,
             &input.code,
             input.status.into(),
             input.expected_version,
         )
-        .await
-        .gql()?;
-        crate::graphql::wrote(ctx, &written);
+        .await;
         Ok(Some(ChangeEnterpriseStatusPayload {
-            enterprise: crate::graphql::reload::<enterprise::Entity, _>(
-                ctx,
-                &written.key,
-                Enterprise,
-            )
-            .await?,
+            enterprise: crate::graphql::answer::<enterprise::Entity, _>(ctx, result, Enterprise)
+                .await?,
         }))
     }
 
@@ -150,22 +137,16 @@ impl EnterpriseMutation {
         ctx: &Context<'_>,
         input: ChangeLegalRepresentativeInput,
     ) -> async_graphql::Result<Option<ChangeLegalRepresentativePayload>> {
-        let written = crate::registers::enterprise::change_legal_representative(
+        let result = crate::registers::enterprise::change_legal_representative(
             &crate::graphql::writer(ctx)?,
             &input.code,
             &input.personal_id,
             input.expected_version,
         )
-        .await
-        .gql()?;
-        crate::graphql::wrote(ctx, &written);
+        .await;
         Ok(Some(ChangeLegalRepresentativePayload {
-            enterprise: crate::graphql::reload::<enterprise::Entity, _>(
-                ctx,
-                &written.key,
-                Enterprise,
-            )
-            .await?,
+            enterprise: crate::graphql::answer::<enterprise::Entity, _>(ctx, result, Enterprise)
+                .await?,
         }))
     }
 }

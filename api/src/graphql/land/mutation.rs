@@ -4,10 +4,8 @@
 use super::types::*;
 use crate::auth::Scope;
 use crate::error::Gql;
-use crate::graphql::db;
 use async_graphql::{Context, InputObject, Object};
 use entities::land::{land_parcel, land_right};
-use sea_orm::EntityTrait;
 
 /// A parcel to register; its id is `<commune>-<map sheet>-<parcel number>`.
 #[derive(InputObject)]
@@ -97,16 +95,11 @@ impl LandMutation {
             land_use: input.land_use.into(),
             address_line: input.address_line,
         };
-        let written = crate::registers::land::register_parcel(&crate::graphql::writer(ctx)?, new)
-            .await
-            .gql()?;
-        crate::graphql::wrote(ctx, &written);
+        let result =
+            crate::registers::land::register_parcel(&crate::graphql::writer(ctx)?, new).await;
         Ok(Some(RegisterLandParcelPayload {
-            land_parcel: land_parcel::Entity::find_by_id(written.key)
-                .one(db(ctx)?)
-                .await
-                .gql()?
-                .map(LandParcel),
+            land_parcel: crate::graphql::answer::<land_parcel::Entity, _>(ctx, result, LandParcel)
+                .await?,
         }))
     }
 
@@ -117,23 +110,17 @@ impl LandMutation {
         ctx: &Context<'_>,
         input: IssueLandRightInput,
     ) -> async_graphql::Result<Option<IssueLandRightPayload>> {
-        let written = crate::registers::land::issue_right(
+        let result = crate::registers::land::issue_right(
             &crate::graphql::writer(ctx)?,
             &input.parcel_id,
             input.holder_kind.into(),
             &input.holder_id,
             crate::registers::land::share_bp(input.share).gql()?,
         )
-        .await
-        .gql()?;
-        crate::graphql::wrote(ctx, &written);
+        .await;
         Ok(Some(IssueLandRightPayload {
-            land_right: crate::graphql::reload::<land_right::Entity, _>(
-                ctx,
-                &written.key,
-                LandRight,
-            )
-            .await?,
+            land_right: crate::graphql::answer::<land_right::Entity, _>(ctx, result, LandRight)
+                .await?,
         }))
     }
 
@@ -146,23 +133,17 @@ impl LandMutation {
         ctx: &Context<'_>,
         input: TransferLandRightInput,
     ) -> async_graphql::Result<Option<TransferLandRightPayload>> {
-        let written = crate::registers::land::transfer_right(
+        let result = crate::registers::land::transfer_right(
             &crate::graphql::writer(ctx)?,
             &input.certificate_number,
             input.to_holder_kind.into(),
             &input.to_holder_id,
             input.expected_version,
         )
-        .await
-        .gql()?;
-        crate::graphql::wrote(ctx, &written);
+        .await;
         Ok(Some(TransferLandRightPayload {
-            land_right: crate::graphql::reload::<land_right::Entity, _>(
-                ctx,
-                &written.key,
-                LandRight,
-            )
-            .await?,
+            land_right: crate::graphql::answer::<land_right::Entity, _>(ctx, result, LandRight)
+                .await?,
             previous: crate::graphql::reload::<land_right::Entity, _>(
                 ctx,
                 &input.certificate_number,

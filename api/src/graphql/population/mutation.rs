@@ -4,7 +4,6 @@
 
 use super::types::*;
 use crate::auth::Scope;
-use crate::error::Gql;
 use async_graphql::{Context, InputObject, Object};
 use chrono::NaiveDate;
 use entities::population::citizen;
@@ -108,14 +107,11 @@ impl PopulationMutation {
             father_id: input.father_id,
             mother_id: input.mother_id,
         };
-        let written =
+        let result =
             crate::registers::population::register_citizen(&crate::graphql::writer(ctx)?, new)
-                .await
-                .gql()?;
-        crate::graphql::wrote(ctx, &written);
+                .await;
         Ok(Some(RegisterCitizenPayload {
-            citizen: crate::graphql::reload::<citizen::Entity, _>(ctx, &written.key, Citizen)
-                .await?,
+            citizen: crate::graphql::answer::<citizen::Entity, _>(ctx, result, Citizen).await?,
         }))
     }
 
@@ -128,19 +124,16 @@ impl PopulationMutation {
         ctx: &Context<'_>,
         input: ChangeResidenceInput,
     ) -> async_graphql::Result<Option<ChangeResidencePayload>> {
-        let written = crate::registers::population::change_residence(
+        let result = crate::registers::population::change_residence(
             &crate::graphql::writer(ctx)?,
             &input.personal_id,
             &input.commune_code,
             &input.residence_line,
             input.expected_version,
         )
-        .await
-        .gql()?;
-        crate::graphql::wrote(ctx, &written);
+        .await;
         Ok(Some(ChangeResidencePayload {
-            citizen: crate::graphql::reload::<citizen::Entity, _>(ctx, &written.key, Citizen)
-                .await?,
+            citizen: crate::graphql::answer::<citizen::Entity, _>(ctx, result, Citizen).await?,
         }))
     }
 
@@ -151,18 +144,15 @@ impl PopulationMutation {
         ctx: &Context<'_>,
         input: RecordDeathInput,
     ) -> async_graphql::Result<Option<RecordDeathPayload>> {
-        let written = crate::registers::population::record_death(
+        let result = crate::registers::population::record_death(
             &crate::graphql::writer(ctx)?,
             &input.personal_id,
             input.date_of_death,
             input.expected_version,
         )
-        .await
-        .gql()?;
-        crate::graphql::wrote(ctx, &written);
+        .await;
         Ok(Some(RecordDeathPayload {
-            citizen: crate::graphql::reload::<citizen::Entity, _>(ctx, &written.key, Citizen)
-                .await?,
+            citizen: crate::graphql::answer::<citizen::Entity, _>(ctx, result, Citizen).await?,
         }))
     }
 }

@@ -163,10 +163,9 @@ pub async fn register_enterprise(
             txn,
             w,
             vec![change(&input.code, "CREATED", &province)],
-            &written,
+            written,
         )
-        .await?;
-        Ok(written)
+        .await
     })
     .await
 }
@@ -204,10 +203,9 @@ pub async fn change_status(
             txn,
             w,
             vec![change(code, "UPDATED", &current.head_office_province)],
-            &written,
+            written,
         )
-        .await?;
-        Ok(written)
+        .await
     })
     .await
 }
@@ -245,10 +243,9 @@ pub async fn change_legal_representative(
             txn,
             w,
             vec![change(code, "UPDATED", &current.head_office_province)],
-            &written,
+            written,
         )
-        .await?;
-        Ok(written)
+        .await
     })
     .await
 }

@@ -85,10 +85,9 @@ pub async fn register_parcel(w: &Writer<'_>, input: NewParcel) -> Result<Written
             txn,
             w,
             vec![change("LandParcel", &id, "CREATED", &province)],
-            &written,
+            written,
         )
-        .await?;
-        Ok(written)
+        .await
     })
     .await
 }
@@ -240,8 +239,8 @@ pub async fn issue_right(
         )
         .await?;
         let written = Written::personal(Dataset::Land, &number, [holder_id]);
-        commit(txn, w, vec![change("LandRight", &number, "CREATED", &parcel.province_code)], &written).await?;
-        Ok(written)
+        let created = change("LandRight", &number, "CREATED", &parcel.province_code);
+        commit(txn, w, vec![created], written).await
     })
     .await
 }
@@ -330,10 +329,9 @@ pub async fn transfer_right(
                 ),
                 change("LandRight", &number, "CREATED", &parcel.province_code),
             ],
-            &written,
+            written,
         )
-        .await?;
-        Ok(written)
+        .await
     })
     .await
 }

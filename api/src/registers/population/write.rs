@@ -189,8 +189,7 @@ pub async fn register_citizen(w: &Writer<'_>, input: NewCitizen) -> Result<Writt
             &input.personal_id,
             parents.iter().map(|p| p.as_str()),
         );
-        commit(txn, w, changes, &written).await?;
-        Ok(written)
+        commit(txn, w, changes, written).await
     })
     .await
 }
@@ -336,8 +335,7 @@ pub async fn change_residence(
             personal_id,
             moved_ids.iter().map(String::as_str),
         );
-        commit(txn, w, changes, &written).await?;
-        Ok(written)
+        commit(txn, w, changes, written).await
     })
     .await
 }
@@ -387,8 +385,7 @@ pub async fn record_death(
             province: citizen.residence_province.clone(),
         }];
         let written = Written::personal(Dataset::Population, personal_id, []);
-        commit(txn, w, changes, &written).await?;
-        Ok(written)
+        commit(txn, w, changes, written).await
     })
     .await
 }
