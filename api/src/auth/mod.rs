@@ -397,5 +397,23 @@ impl Principal {
     }
 }
 
+/// A principal of `agency` holding nothing (no scope, province or
+/// dataset), for unit tests to build on.
+#[cfg(test)]
+impl Principal {
+    pub(crate) fn bare(agency: &str) -> Principal {
+        Principal {
+            agency: agency.into(),
+            scopes: ScopeSet::default(),
+            jurisdictions: Default::default(),
+            token_id: "t".into(),
+            expires_at: 0,
+            grants: Default::default(),
+            purpose_required: Default::default(),
+            owns: Default::default(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

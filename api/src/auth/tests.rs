@@ -47,14 +47,8 @@ fn scopes_and_datasets_map_both_ways() {
 
 fn principal(agency: &str, owns: &[Dataset]) -> Principal {
     Principal {
-        agency: agency.into(),
-        scopes: ScopeSet::default(),
-        jurisdictions: BTreeMap::new(),
-        token_id: "t".into(),
-        expires_at: 0,
-        grants: BTreeMap::new(),
-        purpose_required: BTreeSet::new(),
         owns: owns.iter().copied().collect(),
+        ..Principal::bare(agency)
     }
 }
 

@@ -1,7 +1,7 @@
 //! Public reference data: provinces, communes and the former units they
 //! replaced. Any authenticated agency may read it; it is served from memory.
 
-use super::page::{Conn, connection};
+use super::page::{Conn, CursorKind, connection};
 use crate::error::Gql;
 use crate::ids;
 use crate::refdata::{self, reference};
@@ -64,8 +64,7 @@ impl Province {
         #[graphql(desc = "Page size, 50 by default, at most 500.")] first: Option<i32>,
         #[graphql(desc = "Cursor of the last commune of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<Conn<Commune>>> {
-        let listing = super::listing(ctx, super::page::CursorKind::Communes, &self.0.code)?;
-        let page = listing.page(first, after.as_deref()).gql()?;
+        let (listing, page) = super::paged(ctx, CursorKind::Communes, &self.0.code, first, after)?;
         let codes = reference()
             .communes_by_province
             .get(self.0.code)

@@ -3,7 +3,7 @@
 //! for the population owner acting for a citizen.
 
 use super::access::Dataset;
-use super::page::{Conn, PageRequest, connection};
+use super::page::{Conn, CursorKind, PageRequest, connection};
 use super::{db, principal};
 use crate::auth::Scope;
 use crate::error::{ApiError, Gql};
@@ -206,8 +206,7 @@ impl AuditQuery {
         #[graphql(desc = "Cursor of the last row of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<Conn<AccessLogEntry>>> {
         let filter = filter.unwrap_or_default();
-        let listing = super::listing(ctx, super::page::CursorKind::AccessLog, &filter)?;
-        let page = listing.page(first, after.as_deref()).gql()?;
+        let (listing, page) = super::paged(ctx, CursorKind::AccessLog, &filter, first, after)?;
         let p = principal(ctx)?;
         let datasets = p
             .owned_or_all(filter.dataset.map(acc::Dataset::from))
@@ -268,8 +267,8 @@ impl AuditQuery {
         #[graphql(desc = "Cursor of the last row of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<Conn<SubjectAccess>>> {
         ids::parse_personal_id(&personal_id).gql()?;
-        let listing = super::listing(ctx, super::page::CursorKind::SubjectLog, &personal_id)?;
-        let page = listing.page(first, after.as_deref()).gql()?;
+        let (listing, page) =
+            super::paged(ctx, CursorKind::SubjectLog, &personal_id, first, after)?;
         principal(ctx)?
             .require_owner(acc::Dataset::Population)
             .gql()?;

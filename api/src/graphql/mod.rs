@@ -303,6 +303,22 @@ pub(crate) fn listing(
     ))
 }
 
+/// One page of the listing `kind` under `filter`, as this caller asks for
+/// it: the listing (which seals the page's cursors) and the checked page
+/// request (`first`, and `after` opened).
+pub(crate) fn paged(
+    ctx: &Context<'_>,
+    kind: page::CursorKind,
+    filter: &impl std::fmt::Debug,
+    first: Option<i32>,
+    after: Option<String>,
+) -> async_graphql::Result<(page::Listing, page::PageRequest)> {
+    use crate::error::Gql;
+    let listing = listing(ctx, kind, filter)?;
+    let page = listing.page(first, after.as_deref()).gql()?;
+    Ok((listing, page))
+}
+
 /// Records that the operation disclosed that these subjects exist (a
 /// lookup or a listing returned them), whatever fields it then selects.
 pub(crate) fn found<'s, S: crate::audit::Subject + 's>(

@@ -236,19 +236,9 @@ pub fn connection<R, N: OutputType>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::ScopeSet;
 
     fn principal(agency: &str) -> Principal {
-        Principal {
-            agency: agency.into(),
-            scopes: ScopeSet::default(),
-            jurisdictions: Default::default(),
-            token_id: "t".into(),
-            expires_at: 0,
-            grants: Default::default(),
-            purpose_required: Default::default(),
-            owns: Default::default(),
-        }
+        Principal::bare(agency)
     }
 
     #[test]

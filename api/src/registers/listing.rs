@@ -128,23 +128,16 @@ impl PageRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::ScopeSet;
 
     fn principal(jurisdiction: &str) -> Principal {
         Principal {
-            agency: "UBND-68".into(),
-            scopes: ScopeSet::default(),
             jurisdictions: [(
                 Dataset::Population,
                 Jurisdiction::parse(jurisdiction).unwrap(),
             )]
             .into_iter()
             .collect(),
-            token_id: "t".into(),
-            expires_at: 0,
-            grants: Default::default(),
-            purpose_required: Default::default(),
-            owns: Default::default(),
+            ..Principal::bare("UBND-68")
         }
     }
 

@@ -5,6 +5,14 @@
 
 use super::*;
 
+/// A query or mutation that passed admission, ready to execute.
+struct Admitted {
+    caller: Caller,
+    request: async_graphql::Request,
+    shape: Shape,
+    transport: Transport,
+}
+
 impl AppState {
     /// Runs one query or mutation (a subscription is refused over HTTP) and
     /// records what it disclosed before answering.
@@ -26,22 +34,21 @@ impl AppState {
                 Outcome::BadRequest,
             );
         }
-        self.spawn(caller, request, shape, transport).await
+        self.spawn(Admitted {
+            caller,
+            request,
+            shape,
+            transport,
+        })
+        .await
     }
 
     /// Executes an admitted query or mutation on a task of its own: if the
     /// client goes away, the operation still finishes and its accesses are
     /// still recorded.
-    async fn spawn(
-        &self,
-        caller: Caller,
-        request: async_graphql::Request,
-        shape: Shape,
-        transport: Transport,
-    ) -> Served {
+    async fn spawn(&self, operation: Admitted) -> Served {
         let state = self.clone();
-        let task =
-            tokio::spawn(async move { state.execute(caller, request, shape, transport).await });
+        let task = tokio::spawn(async move { state.execute(operation).await });
         match task.await {
             Ok(served) => served,
             Err(error) => Served::refused(ApiError::internal(error), Outcome::Error),
@@ -65,10 +72,13 @@ impl AppState {
             let state = self.clone();
             // Admitted once: the same execution as over HTTP.
             return futures::stream::once(async move {
-                state
-                    .spawn(caller, request, shape, Transport::WebSocket)
-                    .await
-                    .response
+                let operation = Admitted {
+                    caller,
+                    request,
+                    shape,
+                    transport: Transport::WebSocket,
+                };
+                state.spawn(operation).await.response
             })
             .boxed();
         }
@@ -165,17 +175,16 @@ impl AppState {
     }
 
     /// Executes an admitted query or mutation and commits its accesses.
-    async fn execute(
-        &self,
-        caller: Caller,
-        request: async_graphql::Request,
-        shape: Shape,
-        transport: Transport,
-    ) -> Served {
-        let Caller {
-            principal,
-            mut declared,
-        } = caller;
+    async fn execute(&self, operation: Admitted) -> Served {
+        let Admitted {
+            caller: Caller {
+                principal,
+                mut declared,
+            },
+            request,
+            shape,
+            transport,
+        } = operation;
         if transport == Transport::WebSocket {
             // An idempotency key is a header of one HTTP request.
             declared.idempotency_key = None;

@@ -75,8 +75,8 @@ impl EnterpriseQuery {
         >,
     ) -> async_graphql::Result<Option<Conn<Enterprise>>> {
         let filter = filter.unwrap_or_default();
-        let listing = crate::graphql::listing(ctx, CursorKind::Enterprises, &filter)?;
-        let page = listing.page(first, after.as_deref()).gql()?;
+        let (listing, page) =
+            crate::graphql::paged(ctx, CursorKind::Enterprises, &filter, first, after)?;
         let rows = registers::list_enterprises(db(ctx)?, principal(ctx)?, &filter.listing(), &page)
             .await
             .gql()?;

@@ -5,6 +5,7 @@ use super::types::*;
 use crate::auth::Scope;
 use crate::error::Gql;
 use crate::graphql::loaders::ParcelById;
+use crate::graphql::page::CursorKind;
 use crate::graphql::page::{Conn, connection};
 use crate::graphql::{db, loader, principal};
 use crate::ids;
@@ -75,9 +76,8 @@ impl LandQuery {
         #[graphql(desc = "Cursor of the last parcel of the previous page.")] after: Option<String>,
     ) -> async_graphql::Result<Option<Conn<LandParcel>>> {
         let filter = filter.unwrap_or_default();
-        let listing =
-            crate::graphql::listing(ctx, crate::graphql::page::CursorKind::LandParcels, &filter)?;
-        let page = listing.page(first, after.as_deref()).gql()?;
+        let (listing, page) =
+            crate::graphql::paged(ctx, CursorKind::LandParcels, &filter, first, after)?;
         let rows = registers::list_parcels(db(ctx)?, principal(ctx)?, &filter.listing(), &page)
             .await
             .gql()?;

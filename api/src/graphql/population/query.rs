@@ -132,8 +132,7 @@ impl PopulationQuery {
         } else {
             CursorKind::Citizens
         };
-        let listing = crate::graphql::listing(ctx, kind, &filter)?;
-        let page = listing.page(first, after.as_deref()).gql()?;
+        let (listing, page) = crate::graphql::paged(ctx, kind, &filter, first, after)?;
         let rows = registers::list_citizens(db(ctx)?, principal(ctx)?, &filter.listing(), &page)
             .await
             .gql()?;
