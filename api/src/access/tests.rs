@@ -190,24 +190,16 @@ fn only_owners_grant_and_only_what_the_dataset_has() {
 #[test]
 fn requests_are_due_two_working_days_later() {
     let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
-    // Monday morning in Hà Nội → end of Wednesday.
-    assert_eq!(
-        due_by(at("2026-11-23T09:00:00+07:00")),
-        at("2026-11-25T23:59:59+07:00")
-    );
-    // Friday → end of Tuesday.
-    assert_eq!(
-        due_by(at("2026-11-27T16:00:00+07:00")),
-        at("2026-12-01T23:59:59+07:00")
-    );
-    // Late Sunday evening UTC is already Monday in Vietnam → Wednesday.
-    assert_eq!(
-        due_by(at("2026-11-22T18:00:00Z")),
-        at("2026-11-25T23:59:59+07:00")
-    );
-    // Around 30 April and 1 May.
-    assert_eq!(
-        due_by(at("2026-04-29T10:00:00+07:00")),
-        at("2026-05-05T23:59:59+07:00")
-    );
+    for (asked, due) in [
+        // Monday morning in Hà Nội → end of Wednesday.
+        ("2026-11-23T09:00:00+07:00", "2026-11-25T23:59:59+07:00"),
+        // Friday → end of Tuesday.
+        ("2026-11-27T16:00:00+07:00", "2026-12-01T23:59:59+07:00"),
+        // Late Sunday evening UTC is already Monday in Vietnam → Wednesday.
+        ("2026-11-22T18:00:00Z", "2026-11-25T23:59:59+07:00"),
+        // Around 30 April and 1 May.
+        ("2026-04-29T10:00:00+07:00", "2026-05-05T23:59:59+07:00"),
+    ] {
+        assert_eq!(due_by(at(asked)), at(due), "asked {asked}");
+    }
 }

@@ -123,44 +123,48 @@ impl Generator {
             // An earlier certificate, transferred to today's holder.
             let seller = self.adult_in(province)?;
             let issued_on = self.date_in(issued_year - 5);
-            let (holder_citizen_id, holder_enterprise_id) = Holder {
-                kind: HolderKind::Citizen,
-                id: &self.people[seller as usize].id,
-            }
-            .columns();
-            rights.push(land_right::Model {
-                certificate_number: self.certificate(),
-                parcel_id: id.clone(),
-                holder_citizen_id,
-                holder_enterprise_id,
-                share_bp: 10_000,
-                issued_on,
-                status: RightStatus::Transferred,
-                mortgaged: false,
-                version: 2,
-                updated_at: seeded_at(),
-            });
+            let seller = &self.people[seller as usize].id;
+            let mut right = land_right_of(&id, HolderKind::Citizen, seller, 10_000, issued_on);
+            right.certificate_number = self.certificate();
+            right.status = RightStatus::Transferred;
+            right.version = 2;
+            rights.push(right);
         }
         for (kind, holder_id, share_bp) in holders {
             let issued_on = self.date_in(issued_year);
-            let (holder_citizen_id, holder_enterprise_id) = Holder {
-                kind,
-                id: &holder_id,
-            }
-            .columns();
-            rights.push(land_right::Model {
-                certificate_number: self.certificate(),
-                parcel_id: id.clone(),
-                holder_citizen_id,
-                holder_enterprise_id,
-                share_bp,
-                issued_on,
-                status: RightStatus::Active,
-                mortgaged: self.rng.gen_bool(0.1),
-                version: 1,
-                updated_at: seeded_at(),
-            });
+            let mut right = land_right_of(&id, kind, &holder_id, share_bp, issued_on);
+            right.certificate_number = self.certificate();
+            right.mortgaged = self.rng.gen_bool(0.1);
+            rights.push(right);
         }
         Ok((parcel, rights))
+    }
+}
+
+/// An active, unmortgaged certificate at version 1 (its number to be
+/// drawn): the fields every seeded right shares.
+fn land_right_of(
+    parcel_id: &str,
+    kind: HolderKind,
+    holder_id: &str,
+    share_bp: i32,
+    issued_on: chrono::NaiveDate,
+) -> land_right::Model {
+    let (holder_citizen_id, holder_enterprise_id) = Holder {
+        kind,
+        id: holder_id,
+    }
+    .columns();
+    land_right::Model {
+        certificate_number: String::new(),
+        parcel_id: parcel_id.to_owned(),
+        holder_citizen_id,
+        holder_enterprise_id,
+        share_bp,
+        issued_on,
+        status: RightStatus::Active,
+        mortgaged: false,
+        version: 1,
+        updated_at: seeded_at(),
     }
 }

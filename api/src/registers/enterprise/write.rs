@@ -57,6 +57,27 @@ async fn changeable(
     Ok(current)
 }
 
+/// Sets one column of an enterprise opened by [`changeable`], at the
+/// version read.
+async fn change_one(
+    txn: &DatabaseTransaction,
+    current: &enterprise::Model,
+    column: enterprise::Column,
+    value: sea_orm::sea_query::SimpleExpr,
+) -> Result<(), ApiError> {
+    update_at_version(
+        txn,
+        &format!("enterprise {}", current.code),
+        enterprise::Entity::update_many()
+            .col_expr(column, value)
+            .col_expr(enterprise::Column::UpdatedAt, Expr::value(Utc::now()))
+            .filter(enterprise::Column::Code.eq(current.code.as_str())),
+        enterprise::Column::Version,
+        current.version,
+    )
+    .await
+}
+
 fn change(code: &str, op: &'static str, province: &str) -> Change {
     Change {
         dataset: Dataset::Enterprise,
@@ -187,15 +208,11 @@ pub async fn change_status(
                 "enterprise {code} already has this status"
             )));
         }
-        update_at_version(
+        change_one(
             &txn,
-            &format!("enterprise {code}"),
-            enterprise::Entity::update_many()
-                .col_expr(enterprise::Column::Status, Expr::value(status))
-                .col_expr(enterprise::Column::UpdatedAt, Expr::value(Utc::now()))
-                .filter(enterprise::Column::Code.eq(code)),
-            enterprise::Column::Version,
-            current.version,
+            &current,
+            enterprise::Column::Status,
+            Expr::value(status),
         )
         .await?;
         let written = Written::public(Dataset::Enterprise, code);
@@ -223,15 +240,11 @@ pub async fn change_legal_representative(
         let txn = begin(w.db).await?;
         let current = changeable(&txn, code, expected_version).await?;
         living(&txn, personal_id, "a legal representative", Lock::Share).await?;
-        update_at_version(
+        change_one(
             &txn,
-            &format!("enterprise {code}"),
-            enterprise::Entity::update_many()
-                .col_expr(enterprise::Column::LegalRepId, Expr::value(personal_id))
-                .col_expr(enterprise::Column::UpdatedAt, Expr::value(Utc::now()))
-                .filter(enterprise::Column::Code.eq(code)),
-            enterprise::Column::Version,
-            current.version,
+            &current,
+            enterprise::Column::LegalRepId,
+            Expr::value(personal_id),
         )
         .await?;
         let written = Written::personal(
