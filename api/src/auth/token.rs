@@ -156,6 +156,20 @@ mod tests {
 
     const PEM: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIBpz7sQpMm1rIz5lL8sQdSL0dm0HHq+ZH2m7GdIqkY1c\n-----END PRIVATE KEY-----\n";
 
+    /// A token of `BCA` with no scope, nationally, living `ttl` seconds.
+    fn bca(keys: &SigningKeys, ttl: i64) -> String {
+        let national = Jurisdiction::parse("*").unwrap();
+        issue(
+            keys,
+            &settings(),
+            "BCA",
+            ScopeSet::default(),
+            &national,
+            ttl,
+        )
+        .unwrap()
+    }
+
     fn settings() -> TokenSettings {
         TokenSettings {
             issuer: "lienthong".into(),
@@ -167,16 +181,7 @@ mod tests {
     fn a_verified_token_is_remembered_but_no_other_string_is() {
         let keys = SigningKeys::from_pem(PEM).unwrap();
         let verified = VerifiedTokens::default();
-        let national = Jurisdiction::parse("*").unwrap();
-        let token = issue(
-            &keys,
-            &settings(),
-            "BCA",
-            ScopeSet::default(),
-            &national,
-            60,
-        )
-        .unwrap();
+        let token = bca(&keys, 60);
         let first = verified.verify(&keys, &settings(), &token).unwrap();
         let again = verified.verify(&keys, &settings(), &token).unwrap();
         assert_eq!(
@@ -190,15 +195,7 @@ mod tests {
         altered.push(if last == 'A' { 'B' } else { 'A' });
         assert!(verified.verify(&keys, &settings(), &altered).is_err());
         // An expired token is refused, not remembered.
-        let expired = issue(
-            &keys,
-            &settings(),
-            "BCA",
-            ScopeSet::default(),
-            &national,
-            -120,
-        )
-        .unwrap();
+        let expired = bca(&keys, -120);
         assert!(verified.verify(&keys, &settings(), &expired).is_err());
         assert_eq!(verified.tokens.len(), 1);
     }
@@ -220,11 +217,10 @@ mod tests {
     #[test]
     fn expired_wrong_audience_and_tampered_tokens_are_refused() {
         let keys = SigningKeys::from_pem(PEM).unwrap();
-        let all = Jurisdiction::National;
-        let expired = issue(&keys, &settings(), "BCA", ScopeSet::default(), &all, -120).unwrap();
+        let expired = bca(&keys, -120);
         assert!(verify(&keys, &settings(), &expired).is_err());
 
-        let token = issue(&keys, &settings(), "BCA", ScopeSet::default(), &all, 60).unwrap();
+        let token = bca(&keys, 60);
         let other = TokenSettings {
             audience: "elsewhere".into(),
             ..settings()
@@ -242,8 +238,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("old.pem"), PEM).unwrap();
         let old = SigningKeys::from_pem(PEM).unwrap();
-        let national = Jurisdiction::National;
-        let token = issue(&old, &settings(), "BCA", ScopeSet::default(), &national, 60).unwrap();
+        let token = bca(&old, 60);
         let new = SigningKeys::load_or_create(&dir.join("new.key"), true).unwrap();
         assert!(verify(&new, &settings(), &token).is_err(), "unknown before");
         let rotated = new.with_previous(&[dir.join("old.pem")]).unwrap();
@@ -252,15 +247,7 @@ mod tests {
             "honoured after"
         );
         assert_eq!(rotated.public_keys().len(), 2);
-        let fresh = issue(
-            &rotated,
-            &settings(),
-            "BCA",
-            ScopeSet::default(),
-            &national,
-            60,
-        )
-        .unwrap();
+        let fresh = bca(&rotated, 60);
         let header = jsonwebtoken::decode_header(&fresh).unwrap();
         assert_eq!(
             header.kid.as_deref(),
