@@ -33,6 +33,10 @@ pub enum ApiError {
     RateLimited(String),
     #[error("a declared purpose (X-Purpose header) is required")]
     PurposeRequired,
+    /// An automatic persisted query (Apollo) whose hash the hub does not
+    /// know: it keeps none, so the client sends the document itself.
+    #[error("PersistedQueryNotFound")]
+    PersistedQueryNotFound,
     /// Logged once with its cause; the caller sees only a safe message.
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
@@ -48,6 +52,7 @@ impl ApiError {
             ApiError::Conflict(_) => "CONFLICT",
             ApiError::RateLimited(_) => "RATE_LIMITED",
             ApiError::PurposeRequired => "PURPOSE_REQUIRED",
+            ApiError::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             ApiError::Internal(_) => "INTERNAL",
         }
     }

@@ -152,6 +152,7 @@ async fn oversized_and_batched_requests_are_refused() -> anyhow::Result<()> {
         .client
         .post(&url)
         .bearer_auth(&token)
+        .header("Content-Type", "application/json")
         .body("not json")
         .send()
         .await?;

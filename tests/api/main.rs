@@ -12,6 +12,7 @@ mod config;
 mod database;
 mod edge;
 mod graph;
+mod graphql_http;
 mod helpers;
 mod integrity;
 mod limits;

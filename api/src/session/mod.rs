@@ -80,7 +80,10 @@ pub struct Caller {
 /// How an operation arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
+    /// `POST /graphql`.
     Http,
+    /// `GET /graphql?query=…`: queries only, never a mutation.
+    HttpGet,
     WebSocket,
 }
 
@@ -99,6 +102,8 @@ pub enum Outcome {
     Timeout,
     /// The access log could not be written, so no data was sent.
     AuditFailed,
+    /// A mutation sent with GET.
+    MethodNotAllowed,
 }
 
 impl Outcome {
@@ -109,7 +114,7 @@ impl Outcome {
             Outcome::Partial => "partial",
             Outcome::Error => "error",
             Outcome::RateLimited => "rate_limited",
-            Outcome::BadRequest | Outcome::TooLarge => "bad_request",
+            Outcome::BadRequest | Outcome::TooLarge | Outcome::MethodNotAllowed => "bad_request",
             Outcome::Timeout => "timeout",
             Outcome::AuditFailed => "audit_failed",
         }

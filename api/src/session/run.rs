@@ -34,6 +34,12 @@ impl AppState {
                 Outcome::BadRequest,
             );
         }
+        if transport == Transport::HttpGet && shape.kind == Some(OperationType::Mutation) {
+            return Served::refused(
+                ApiError::BadUserInput("a mutation is sent with POST, never GET".into()),
+                Outcome::MethodNotAllowed,
+            );
+        }
         self.spawn(Admitted {
             caller,
             request,
@@ -130,6 +136,14 @@ impl AppState {
             );
             served.retry_after = Some(seconds);
             return Err(Box::new(served));
+        }
+        if request.query.trim().is_empty() && request.extensions.contains_key("persistedQuery") {
+            // Automatic persisted queries: the hub keeps no documents by
+            // hash, so the client is told to send the document itself.
+            return Err(Box::new(Served::refused(
+                ApiError::PersistedQueryNotFound,
+                Outcome::BadRequest,
+            )));
         }
         let limits = &self.limits;
         if request.query.len() > limits.max_document_bytes {
