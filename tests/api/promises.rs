@@ -652,6 +652,11 @@ async fn item_15_control_and_invisible_characters_are_refused_at_the_edge() -> a
         .await?;
     let answer = refused.next().await?;
     assert_eq!(answer["type"], "close", "{answer}");
+    assert_eq!(answer["code"], 4403, "{answer}");
+    assert!(
+        answer["reason"].as_str().unwrap_or("").contains("U+202E"),
+        "{answer}"
+    );
     Ok(())
 }
 

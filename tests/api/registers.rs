@@ -817,7 +817,12 @@ async fn a_subscription_is_closed_when_its_grant_is_revoked() -> anyhow::Result<
         .send(json!({ "type": "connection_init", "payload": { "Authorization": "Bearer forged" } }))
         .await?;
     let refused = stranger.next().await?;
-    assert_ne!(refused["type"], "connection_ack", "{refused}");
+    assert_eq!(refused["type"], "close", "{refused}");
+    assert_eq!(refused["code"], 4403, "{refused}");
+    assert_eq!(
+        refused["reason"], "the bearer token is invalid",
+        "{refused}"
+    );
 
     let grants = app
         .graphql_as("BCA", "{ grants { id grantee dataset active } }", json!({}))

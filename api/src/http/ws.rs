@@ -107,13 +107,28 @@ async fn serve_ws(
     let outgoing = async_graphql::http::WebSocket::new(WsExecutor(state.clone()), input, protocol)
         .on_connection_init(move |payload| async move {
             let headers = init_headers(&payload);
-            let principal = init_state.authenticate(&headers).await.map_err(|error| {
-                tracing::info!(reason = %error, "WebSocket connection refused");
-                async_graphql::Error::new("the bearer token is invalid")
-            })?;
+            // A refusal closes with the protocol's 4403 (Forbidden) and
+            // says why, rather than the protocol error 1002.
+            let refuse = |reason: String| {
+                let _ = closing.try_send((4403, reason.clone()));
+                async_graphql::Error::new(reason)
+            };
+            let principal = match init_state.authenticate(&headers).await {
+                Ok(principal) => principal,
+                Err(error) => {
+                    tracing::info!(reason = %error, "WebSocket connection refused");
+                    let reason = match error {
+                        crate::session::AuthError::Missing => "a bearer token is required",
+                        crate::session::AuthError::Database(_) => {
+                            "the hub cannot check your token right now"
+                        }
+                        _ => "the bearer token is invalid",
+                    };
+                    return Err(refuse(reason.into()));
+                }
+            };
             let id = uuid::Uuid::new_v4().to_string();
-            let declared =
-                crate::session::declared(&headers, &id).map_err(async_graphql::Error::new)?;
+            let declared = crate::session::declared(&headers, &id).map_err(refuse)?;
             let max = init_state.limits.max_connections_per_agency;
             let Some(place) = init_state.connections.take(&principal.agency, max) else {
                 let reason = format!(
