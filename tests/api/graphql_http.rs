@@ -265,3 +265,92 @@ async fn persisted_query_hashes_ask_for_the_document() -> anyhow::Result<()> {
     assert_eq!(code(&body), "PERSISTED_QUERY_NOT_FOUND", "{body}");
     Ok(())
 }
+
+/// A browser cannot send a Vietnamese purpose as a plain header: the
+/// purpose and case reference are also taken from `extensions` and from a
+/// percent-encoded header (`UTF-8''…`), logged as sent, under the same
+/// rule as the headers; a value given two ways must agree.
+#[tokio::test]
+async fn a_purpose_comes_from_extensions_or_a_percent_encoded_header() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let token = app.token("UBND-68").await?;
+    let read = "query Who { citizens(first: 1) { edges { node { personalId } } } }";
+    let post = |body: Value, headers: Vec<(&'static str, &'static str)>| {
+        let mut request = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&token)
+            .header("Accept", RESPONSE_TYPE)
+            .json(&body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    let purpose = "Đăng ký thường trú";
+
+    let response = post(
+        json!({ "query": read, "extensions": { "purpose": purpose, "caseRef": "HS-68-0001" } }),
+        vec![],
+    )
+    .await?;
+    assert_eq!(response.status(), 200);
+    let row = log_of(&app, "UBND-68").await?.pop().expect("a row");
+    assert_eq!(row.purpose.as_deref(), Some(purpose));
+    assert_eq!(row.case_ref.as_deref(), Some("HS-68-0001"));
+
+    let encoded = "UTF-8''%C4%90%C4%83ng%20k%C3%BD%20th%C6%B0%E1%BB%9Dng%20tr%C3%BA";
+    let response = post(json!({ "query": read }), vec![("X-Purpose", encoded)]).await?;
+    assert_eq!(response.status(), 200);
+    let row = log_of(&app, "UBND-68").await?.pop().expect("a row");
+    assert_eq!(row.purpose.as_deref(), Some(purpose));
+
+    let before = log_of(&app, "UBND-68").await?.len();
+    for (body, headers) in [
+        // Two different purposes.
+        (
+            json!({ "query": read, "extensions": { "purpose": "Khác" } }),
+            vec![("X-Purpose", encoded)],
+        ),
+        // The text rule holds here too.
+        (
+            json!({ "query": read, "extensions": { "purpose": "a\u{202e}b" } }),
+            vec![],
+        ),
+        (
+            json!({ "query": read, "extensions": { "caseRef": 7 } }),
+            vec![],
+        ),
+        // Percent-encoding that is not UTF-8.
+        (
+            json!({ "query": read }),
+            vec![("X-Purpose", "UTF-8''%FF%FE")],
+        ),
+    ] {
+        let response = post(body.clone(), headers).await?;
+        assert_eq!(response.status(), 400, "{body}");
+        let answer: Value = response.json().await?;
+        assert_eq!(code(&answer), "BAD_USER_INPUT", "{answer}");
+    }
+    assert_eq!(log_of(&app, "UBND-68").await?.len(), before, "nothing read");
+    Ok(())
+}
+
+/// Over the WebSocket, a `subscribe` message's `extensions` declare the
+/// purpose of that operation the same way, and it is logged.
+#[tokio::test]
+async fn a_websocket_operation_declares_its_purpose_in_extensions() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let mut socket = crate::ws::Subscriber::connect(&app, &app.token("UBND-68").await?).await?;
+    socket
+        .send(json!({ "id": "1", "type": "subscribe", "payload": {
+            "query": "query Who { citizens(first: 1) { edges { node { personalId } } } }",
+            "extensions": { "purpose": "Cấp đổi căn cước", "caseRef": "HS-68-0002" } } }))
+        .await?;
+    let answer = socket.next().await?;
+    assert_eq!(answer["type"], "next", "{answer}");
+    let row = log_of(&app, "UBND-68").await?.pop().expect("a row");
+    assert_eq!(row.purpose.as_deref(), Some("Cấp đổi căn cước"));
+    assert_eq!(row.case_ref.as_deref(), Some("HS-68-0002"));
+    Ok(())
+}

@@ -40,6 +40,7 @@ use axum::http::{HeaderMap, header};
 use entities::access::AgencyStatus;
 use futures::StreamExt;
 use futures::stream::BoxStream;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -250,9 +251,10 @@ pub fn declared(headers: &HeaderMap, request_id: &str) -> Result<Declared, Strin
         let Some(value) = headers.get(name) else {
             return Ok(None);
         };
-        let text = std::str::from_utf8(value.as_bytes())
-            .map_err(|_| format!("{name} must be UTF-8 text"))?;
-        crate::text::clean(name, text, max)
+        let text = header_text(value.as_bytes()).ok_or_else(|| {
+            format!("{name} must be UTF-8 text, or percent-encoded UTF-8 after UTF-8''")
+        })?;
+        crate::text::clean(name, &text, max)
             .map(Some)
             .map_err(|e| e.to_string())
     };
@@ -269,6 +271,53 @@ pub fn declared(headers: &HeaderMap, request_id: &str) -> Result<Declared, Strin
         request_hash: String::new(),
         request_id: request_id.to_owned(),
     })
+}
+
+/// A header's text: UTF-8 as sent, or, in the form of RFC 8187
+/// (`UTF-8''%C4%90%C4%83ng%20k%C3%BD`), percent-decoded — a browser can send
+/// only ISO-8859-1 in a header, and a Vietnamese purpose needs more.
+fn header_text(bytes: &[u8]) -> Option<String> {
+    const PREFIX: &[u8] = b"utf-8''";
+    match bytes.get(..PREFIX.len()) {
+        Some(start) if start.eq_ignore_ascii_case(PREFIX) => {
+            let decoded: Vec<u8> =
+                percent_encoding::percent_decode(&bytes[PREFIX.len()..]).collect();
+            String::from_utf8(decoded).ok()
+        }
+        _ => std::str::from_utf8(bytes).ok().map(str::to_owned),
+    }
+}
+
+/// The purpose and case reference a client puts in the request's
+/// `extensions` (`purpose`, `caseRef`), for a client that cannot set
+/// headers: the same rule as the headers, and a value given both ways
+/// must be the same.
+pub fn declared_in_extensions(
+    declared: &mut Declared,
+    extensions: &HashMap<String, async_graphql::Value>,
+) -> Result<(), String> {
+    for (key, max, slot) in [
+        ("purpose", 500, &mut declared.purpose),
+        ("caseRef", 128, &mut declared.case_ref),
+    ] {
+        let Some(value) = extensions.get(key) else {
+            continue;
+        };
+        let async_graphql::Value::String(text) = value else {
+            return Err(format!("extensions.{key} must be a string"));
+        };
+        let text = crate::text::clean(&format!("extensions.{key}"), text, max)
+            .map_err(|e| e.to_string())?;
+        match slot {
+            Some(header) if *header != text => {
+                return Err(format!(
+                    "extensions.{key} and its header differ: give it once"
+                ));
+            }
+            _ => *slot = Some(text),
+        }
+    }
+    Ok(())
 }
 
 /// How often a WebSocket connection's access is checked again.

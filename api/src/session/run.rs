@@ -22,7 +22,8 @@ impl AppState {
         request: async_graphql::Request,
         transport: Transport,
     ) -> Served {
-        let (request, shape) = match self.admit(&caller, request) {
+        let mut caller = caller;
+        let (request, shape) = match self.admit(&mut caller, request) {
             Ok(admitted) => admitted,
             Err(served) => return *served,
         };
@@ -70,7 +71,8 @@ impl AppState {
         request: async_graphql::Request,
         connection_id: String,
     ) -> BoxStream<'static, async_graphql::Response> {
-        let (request, shape) = match self.admit(&caller, request) {
+        let mut caller = caller;
+        let (request, shape) = match self.admit(&mut caller, request) {
             Ok(admitted) => admitted,
             Err(served) => return futures::stream::once(async { served.response }).boxed(),
         };
@@ -122,7 +124,7 @@ impl AppState {
     /// The checks before execution: rate, size, parse, shape.
     fn admit(
         &self,
-        caller: &Caller,
+        caller: &mut Caller,
         mut request: async_graphql::Request,
     ) -> Result<(async_graphql::Request, Shape), Box<Served>> {
         if let Err(wait) = self.rate.check(&caller.principal.agency) {
@@ -136,6 +138,12 @@ impl AppState {
             );
             served.retry_after = Some(seconds);
             return Err(Box::new(served));
+        }
+        if let Err(message) = declared_in_extensions(&mut caller.declared, &request.extensions) {
+            return Err(Box::new(Served::refused(
+                ApiError::BadUserInput(message),
+                Outcome::BadRequest,
+            )));
         }
         if request.query.trim().is_empty() && request.extensions.contains_key("persistedQuery") {
             // Automatic persisted queries: the hub keeps no documents by
