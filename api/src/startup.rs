@@ -19,6 +19,8 @@ use tokio::net::TcpListener;
 /// A built, bound, not yet serving hub.
 pub struct Application {
     listener: TcpListener,
+    /// The CORS policy, checked before anything else starts.
+    cors: Option<tower_http::cors::CorsLayer>,
     port: u16,
     state: AppState,
     config: Config,
@@ -29,6 +31,7 @@ impl Application {
     /// database in demo mode, loads the signing key and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let limits = config.limits();
+        let cors = http::cors(&config.cors_origins)?;
         // Migrations and demo data run without the per-request statement
         // timeout, on a pool of their own.
         let setup = db::connect(&config.database_url, Some(2), None).await?;
@@ -134,6 +137,7 @@ impl Application {
         state.login.warm_up();
         Ok(Application {
             listener,
+            cors,
             port,
             state,
             config,
@@ -202,7 +206,7 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight
     /// (`http::edge`: header and body timeouts, a cap on connections).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let app = http::router(self.state, self.config.max_body_bytes);
+        let app = http::router(self.state, self.config.max_body_bytes, self.cors);
         crate::http::serve(
             self.listener,
             app,

@@ -354,3 +354,71 @@ async fn a_websocket_operation_declares_its_purpose_in_extensions() -> anyhow::R
     assert_eq!(row.case_ref.as_deref(), Some("HS-68-0002"));
     Ok(())
 }
+
+/// A province's browser application on a configured origin may call the
+/// hub (preflight and request carry the CORS headers); any other origin
+/// gets none, and with no origin configured nobody does. A malformed
+/// origin stops the server from starting.
+#[tokio::test]
+async fn only_configured_origins_get_cors_headers() -> anyhow::Result<()> {
+    const PORTAL: &str = "https://dichvucong.lamdong.gov.vn";
+    let app = crate::helpers::spawn_app_with(|c| c.cors_origins = vec![PORTAL.into()]).await?;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, format!("{}/graphql", app.address))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization, content-type, x-purpose",
+            )
+            .send()
+    };
+    let allowed = preflight(PORTAL).await?;
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    assert_eq!(allowed.headers()["access-control-allow-origin"], PORTAL);
+    let headers = allowed.headers()["access-control-allow-headers"]
+        .to_str()?
+        .to_ascii_lowercase();
+    assert!(headers.contains("x-purpose"), "{headers}");
+    let other = preflight("https://evil.example").await?;
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+
+    let token = app.token("UBND-68").await?;
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&token)
+        .header("Origin", PORTAL)
+        .json(&json!({ "query": "{ me { agencyCode } }" }))
+        .send()
+        .await?;
+    assert_eq!(response.headers()["access-control-allow-origin"], PORTAL);
+    assert!(
+        response.headers()["access-control-expose-headers"]
+            .to_str()?
+            .contains("x-request-id")
+    );
+
+    let plain = spawn_app().await?;
+    let response = plain
+        .client
+        .post(format!("{}/graphql", plain.address))
+        .header("Origin", PORTAL)
+        .json(&json!({ "query": "{ me { agencyCode } }" }))
+        .send()
+        .await?;
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    for bad in ["*", "https://portal.example/path", "portal.example"] {
+        let refused = crate::helpers::spawn_app_with(|c| c.cors_origins = vec![bad.into()]).await;
+        let error = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(error.contains("cors_origins"), "{bad}: {error}");
+    }
+    Ok(())
+}

@@ -94,6 +94,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> anyhow::Result<
         header_timeout_ms: 10_000,
         body_timeout_ms: 30_000,
         max_connections: 10_000,
+        cors_origins: Vec::new(),
         login_concurrency: 4,
         login_queue_ms: 2_000,
         login_client_per_minute: 10,

@@ -183,6 +183,12 @@ pub struct Config {
     #[arg(long, env = "LIENTHONG_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
 
+    /// Web origins whose browser applications may call the hub (CORS),
+    /// comma-separated, e.g. `https://dichvucong.lamdong.gov.vn`; none by
+    /// default. Each is a scheme and a host (and a port), nothing else.
+    #[arg(long, env = "LIENTHONG_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
     /// Client secrets checked at once by `/oauth/token` (Argon2, about 19 MiB each).
     #[arg(long, env = "LIENTHONG_LOGIN_CONCURRENCY", default_value_t = 4)]
     pub login_concurrency: usize,

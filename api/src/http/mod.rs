@@ -22,12 +22,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 pub use edge::{EdgeSettings, serve};
+use tower_http::cors::CorsLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 /// The router with its layers.
-pub fn router(state: AppState, max_body_bytes: usize) -> Router {
-    Router::new()
+pub fn router(state: AppState, max_body_bytes: usize, cors: Option<CorsLayer>) -> Router {
+    let router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
         .route("/healthz", get(ops::healthz))
@@ -56,7 +57,55 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-        .layer(axum::middleware::map_request(drop_bad_request_id))
+        .layer(axum::middleware::map_request(drop_bad_request_id));
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
+}
+
+/// The CORS policy for `origins` (none: no cross-origin browser access).
+/// An origin is a scheme and a host, with a port if not the default one;
+/// anything else (a path, a wildcard) is refused at startup. Browsers may
+/// send the token, the declared purpose and case, a request id and an
+/// idempotency key, and read the request id and `Retry-After`.
+pub fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
+    use axum::http::{HeaderName, Method};
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let mut allowed = Vec::new();
+    for origin in origins {
+        let origin = origin.trim();
+        let ok = origin.split_once("://").is_some_and(|(scheme, rest)| {
+            matches!(scheme, "http" | "https")
+                && !rest.is_empty()
+                && rest
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+        });
+        anyhow::ensure!(
+            ok,
+            "cors_origins: {origin:?} is not an origin (scheme://host[:port], e.g. https://dichvucong.lamdong.gov.vn)"
+        );
+        allowed.push(HeaderValue::from_str(origin)?);
+    }
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(allowed)
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                HeaderName::from_static("x-purpose"),
+                HeaderName::from_static("x-case-ref"),
+                HeaderName::from_static("x-request-id"),
+                HeaderName::from_static("idempotency-key"),
+            ])
+            .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
+            .max_age(std::time::Duration::from_secs(600)),
+    ))
 }
 
 const REQUEST_ID: &str = "x-request-id";
