@@ -52,7 +52,7 @@ pub struct Change {
 /// What a write changed: the key it answers with, its dataset, the
 /// subjects it wrote about, and whether that is personal data. The one
 /// decision of what is logged and fed follows from it: [`commit`] appends
-/// an access-log row for a personal write, `graphql::wrote` wakes the
+/// an access-log row for a personal write, `graphql::write::wrote` wakes the
 /// subscribers of every write and counts a personal one in the sharing
 /// statistics.
 #[derive(Debug, Clone)]
