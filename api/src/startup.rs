@@ -19,6 +19,8 @@ use tokio::net::TcpListener;
 /// A built, bound, not yet serving hub.
 pub struct Application {
     listener: TcpListener,
+    /// Tells the open WebSockets the node is shutting down.
+    stopping: tokio::sync::watch::Sender<bool>,
     /// The CORS policy, checked before anything else starts.
     cors: Option<tower_http::cors::CorsLayer>,
     port: u16,
@@ -112,12 +114,14 @@ impl Application {
                 forget.forget_full();
             }
         });
+        let (stopping, _) = tokio::sync::watch::channel(false);
         let state = AppState {
             schema: graphql::build_schema_with(&limits),
             db,
             cursors,
             verifications,
             connections: Default::default(),
+            stopping: stopping.subscribe(),
             subscriptions: Default::default(),
             keys: Arc::new(keys),
             tokens: config.token_settings(),
@@ -137,6 +141,7 @@ impl Application {
         state.login.warm_up();
         Ok(Application {
             listener,
+            stopping,
             cors,
             port,
             state,
@@ -205,15 +210,41 @@ impl Application {
 
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight
     /// (`http::edge`: header and body timeouts, a cap on connections).
+    ///
+    /// On the signal, open WebSockets are closed with 1001 (going away);
+    /// requests in flight and WebSockets get `shutdown_grace_ms` to end,
+    /// then the node stops whatever is left.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let settings = http::EdgeSettings::of(&self.config);
+        let grace = std::time::Duration::from_millis(self.config.shutdown_grace_ms);
+        let sockets = self.state.connections.clone();
+        let stopping = self.stopping;
+        let mut signalled = stopping.subscribe();
+        let signal = async move {
+            shutdown_signal().await;
+            let _ = stopping.send(true);
+        };
         let app = http::router(self.state, self.config.max_body_bytes, self.cors);
-        crate::http::serve(
-            self.listener,
-            app,
-            http::EdgeSettings::of(&self.config),
-            shutdown_signal(),
-        )
-        .await
+        let drained = async {
+            crate::http::serve(self.listener, app, settings, signal).await?;
+            // Upgraded connections are not hyper's to wait for.
+            while sockets.total() > 0 {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Ok(())
+        };
+        // The grace period starts at the signal.
+        let deadline = async {
+            let _ = signalled.wait_for(|stopping| *stopping).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = drained => result,
+            () = deadline => {
+                tracing::warn!(?grace, "stopping with connections still open");
+                Ok(())
+            }
+        }
     }
 }
 

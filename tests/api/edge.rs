@@ -314,3 +314,56 @@ async fn idle_connections_at_the_cap_time_out() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// On SIGTERM an open WebSocket is told 1001 (going away) instead of being
+/// cut, and a client that never finishes its body cannot hold the node
+/// past its grace period: the process exits.
+#[tokio::test]
+async fn a_stopping_node_closes_websockets_and_keeps_its_grace_period() -> anyhow::Result<()> {
+    let app = spawn_app().await?;
+    let port = crate::helpers::free_port()?;
+    let mut server = crate::helpers::start_server_with(
+        &app,
+        port,
+        "node-stop",
+        &["--shutdown-grace-ms", "1500"],
+    )?;
+    crate::helpers::wait_ready(&app.client, port).await?;
+    let address = format!("http://127.0.0.1:{port}");
+    let token = app.token("UBND-68").await?;
+    let mut socket = crate::ws::Subscriber::open_at(&address).await?;
+    socket
+        .send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }))
+        .await?;
+    assert_eq!(socket.next().await?["type"], "connection_ack");
+    // A request whose body never comes.
+    let mut trickle = TcpStream::connect(("127.0.0.1", port)).await?;
+    tokio::io::AsyncWriteExt::write_all(
+        &mut trickle,
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+    )
+    .await?;
+
+    let signalled = Instant::now();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status()?;
+    assert!(status.success());
+    let closed = socket.next().await?;
+    assert_eq!(closed["type"], "close", "{closed}");
+    assert_eq!(closed["code"], 1001, "{closed}");
+    let mut exited = None;
+    for _ in 0..200 {
+        if let Some(status) = server.try_wait()? {
+            exited = Some(status);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Some(_) = exited else {
+        let _ = server.kill();
+        anyhow::bail!("the node was still running 10 s after SIGTERM");
+    };
+    eprintln!("exited {:?} after the signal", signalled.elapsed());
+    Ok(())
+}

@@ -95,6 +95,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> anyhow::Result<
         body_timeout_ms: 30_000,
         max_connections: 10_000,
         cors_origins: Vec::new(),
+        shutdown_grace_ms: 10_000,
         login_concurrency: 4,
         login_queue_ms: 2_000,
         login_client_per_minute: 10,
@@ -410,6 +411,16 @@ pub fn free_port() -> anyhow::Result<u16> {
 /// Starts the `lienthong` binary as node `node` on `port`, on the test
 /// app's database and signing key (to be killed by the test).
 pub fn start_server(app: &TestApp, port: u16, node: &str) -> anyhow::Result<std::process::Child> {
+    start_server_with(app, port, node, &[])
+}
+
+/// Like `start_server`, with more flags.
+pub fn start_server_with(
+    app: &TestApp,
+    port: u16,
+    node: &str,
+    flags: &[&str],
+) -> anyhow::Result<std::process::Child> {
     let config = app.config();
     Ok(std::process::Command::new(env!("CARGO_BIN_EXE_lienthong"))
         .args(["serve", "--demo", "false", "--node-id", node])
@@ -419,6 +430,7 @@ pub fn start_server(app: &TestApp, port: u16, node: &str) -> anyhow::Result<std:
         .arg(config.signing_key_path())
         .args(["--issuer", &config.issuer, "--audience", &config.audience])
         .args(["--rate-per-second", "100000", "--rate-burst", "100000"])
+        .args(flags)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()?)

@@ -19,7 +19,12 @@ pub struct Subscriber {
 impl Subscriber {
     /// Opens the socket without `connection_init`.
     pub async fn open(app: &TestApp) -> anyhow::Result<Subscriber> {
-        let url = format!("{}/graphql/ws", app.address.replacen("http", "ws", 1));
+        Self::open_at(&app.address).await
+    }
+
+    /// Opens a WebSocket to the hub at `address` (`http://host:port`).
+    pub async fn open_at(address: &str) -> anyhow::Result<Subscriber> {
+        let url = format!("{}/graphql/ws", address.replacen("http", "ws", 1));
         let mut request = url.into_client_request()?;
         request
             .headers_mut()

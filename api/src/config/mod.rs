@@ -189,6 +189,11 @@ pub struct Config {
     #[arg(long, env = "LIENTHONG_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
 
+    /// On SIGTERM or Ctrl-C, longest the hub waits for requests in flight
+    /// and WebSockets (told 1001, going away) to end, in milliseconds.
+    #[arg(long, env = "LIENTHONG_SHUTDOWN_GRACE_MS", default_value_t = 10_000)]
+    pub shutdown_grace_ms: u64,
+
     /// Client secrets checked at once by `/oauth/token` (Argon2, about 19 MiB each).
     #[arg(long, env = "LIENTHONG_LOGIN_CONCURRENCY", default_value_t = 4)]
     pub login_concurrency: usize,

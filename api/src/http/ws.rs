@@ -151,9 +151,15 @@ async fn serve_ws(
             Ok(data)
         });
     futures::pin_mut!(outgoing);
+    let mut stopping = state.stopping.clone();
     loop {
         tokio::select! {
             biased;
+            Ok(()) = async { stopping.wait_for(|stopping| *stopping).await.map(|_| ()) } => {
+                let close = CloseFrame { code: 1001, reason: "the hub is shutting down".into() };
+                let _ = sink.send(Message::Close(Some(close))).await;
+                break;
+            }
             Some((code, reason)) = close.recv() => {
                 let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
                 break;

@@ -69,6 +69,9 @@ pub struct AppState {
     pub subscriptions: Arc<Occupancy>,
     /// Rate limits, lockouts and bounded secret checks for `/oauth/token`.
     pub login: Arc<crate::access::login::LoginGuard>,
+    /// Becomes `true` when the node is shutting down: open WebSockets
+    /// close with 1001 (going away) instead of being cut.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Who runs an operation, as the edge established it.

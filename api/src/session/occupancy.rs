@@ -37,6 +37,12 @@ impl Occupancy {
         let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         held.get(agency).copied().unwrap_or(0)
     }
+
+    /// How many places all agencies hold.
+    pub fn total(&self) -> usize {
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        held.values().sum()
+    }
 }
 
 impl Drop for Slot {
