@@ -77,13 +77,7 @@ pub fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
     let mut allowed = Vec::new();
     for origin in origins {
         let origin = origin.trim();
-        let ok = origin.split_once("://").is_some_and(|(scheme, rest)| {
-            matches!(scheme, "http" | "https")
-                && !rest.is_empty()
-                && rest
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
-        });
+        let ok = is_origin(origin);
         anyhow::ensure!(
             ok,
             "cors_origins: {origin:?} is not an origin (scheme://host[:port], e.g. https://dichvucong.lamdong.gov.vn)"
@@ -106,6 +100,39 @@ pub fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
             .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
             .max_age(std::time::Duration::from_secs(600)),
     ))
+}
+
+/// Whether `text` is a web origin as a browser sends it: `http` or
+/// `https`, a host (a name of letters, digits, dots and hyphens, or an
+/// address), and a port only if given in full; no user, path, query or
+/// wildcard.
+fn is_origin(text: &str) -> bool {
+    let Ok(uri) = text.parse::<axum::http::Uri>() else {
+        return false;
+    };
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return false;
+    };
+    let host = authority.host();
+    let port_ok = match authority.as_str().strip_prefix(host) {
+        Some("") => true,
+        Some(port) => port
+            .strip_prefix(':')
+            .is_some_and(|p| !p.is_empty() && p.parse::<u16>().is_ok_and(|p| p > 0)),
+        None => false,
+    };
+    let host_ok = !host.is_empty()
+        && (host.starts_with('[') && host.ends_with(']')
+            || host.split('.').all(|label| {
+                !label.is_empty()
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            }));
+    matches!(scheme, "http" | "https")
+        && host_ok
+        && port_ok
+        && text == format!("{scheme}://{authority}")
 }
 
 const REQUEST_ID: &str = "x-request-id";
@@ -176,7 +203,7 @@ fn unauthorized(error: &AuthError) -> Response {
     let code = if status == StatusCode::UNAUTHORIZED {
         "UNAUTHENTICATED"
     } else {
-        "INTERNAL"
+        "INTERNAL_SERVER_ERROR"
     };
     let body = serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": code } }]
@@ -197,4 +224,38 @@ fn graphql_error(status: StatusCode, code: &str, message: &str) -> Response {
         "errors": [{ "message": message, "extensions": { "code": code } }]
     });
     (status, Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_whole_origins_are_origins() {
+        for good in [
+            "https://dichvucong.lamdong.gov.vn",
+            "http://127.0.0.1:8081",
+            "http://localhost:3000",
+            "https://[::1]:8443",
+        ] {
+            assert!(super::is_origin(good), "{good}");
+        }
+        for bad in [
+            "https://:",
+            "https://",
+            "https://host:",
+            "https://host:0",
+            "https://host:99999",
+            "https://host/",
+            "https://host/path",
+            "https://host?x=1",
+            "https://user@host",
+            "https://*.gov.vn",
+            "https://.gov.vn",
+            "https://-a.gov.vn",
+            "ftp://host",
+            "host",
+            "*",
+        ] {
+            assert!(!super::is_origin(bad), "{bad}");
+        }
+    }
 }
