@@ -3,12 +3,17 @@
 //!
 //! async-graphql turns any `Display` error into a GraphQL error *without* a
 //! code, so resolvers never return `ApiError` through a bare `?`: they call
-//! [`Gql::gql`] (or [`ApiError::into_graphql`]), and [`finish`] gives every
-//! remaining error (parse, validation, input coercion) the code
-//! `BAD_USER_INPUT`. (A function on the response, not an extension: any
+//! [`Gql::gql`] (or [`ApiError::into_graphql`]), and [`finish`] and
+//! [`classify`] give every remaining error the code an Apollo client
+//! knows: `GRAPHQL_PARSE_FAILED` for a document that does not parse,
+//! `GRAPHQL_VALIDATION_FAILED` for one that does not fit the schema,
+//! `BAD_USER_INPUT` for variables that do not fit it or an argument a
+//! resolver refuses. (Functions on the response, not an extension: any
 //! extension sends every field through async-graphql's slow path.)
 
-use async_graphql::{ErrorExtensions, Name, PathSegment, Response, Value};
+use async_graphql::parser::Positioned;
+use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{ErrorExtensions, Name, PathSegment, Pos, Response, Value};
 use std::sync::Arc;
 
 /// Everything that can go wrong in a request, as the caller should see it.
@@ -33,8 +38,8 @@ pub enum ApiError {
     RateLimited(String),
     #[error("a declared purpose (X-Purpose header) is required")]
     PurposeRequired,
-    /// An automatic persisted query (Apollo) whose hash the hub does not
-    /// know: it keeps none, so the client sends the document itself.
+    /// An automatic persisted query (Apollo) whose hash this node has not
+    /// seen: the client sends the document with its hash, once.
     #[error("PersistedQueryNotFound")]
     PersistedQueryNotFound,
     /// Logged once with its cause; the caller sees only a safe message.
@@ -53,7 +58,7 @@ impl ApiError {
             ApiError::RateLimited(_) => "RATE_LIMITED",
             ApiError::PurposeRequired => "PURPOSE_REQUIRED",
             ApiError::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
-            ApiError::Internal(_) => "INTERNAL",
+            ApiError::Internal(_) => "INTERNAL_SERVER_ERROR",
         }
     }
 
@@ -134,18 +139,158 @@ impl<T, E: Into<ApiError>> Gql<T> for Result<T, E> {
     }
 }
 
-/// Gives every error of a response an `extensions.code` (errors from the
-/// resolvers have one already; what is left comes from parsing, validating
-/// or coercing the caller's document and variables) and a `null` where a
-/// failed field was left out.
+/// Gives every field error of a response an `extensions.code` (errors
+/// from the resolvers have one already; what is left is an argument the
+/// caller gave that did not coerce: `BAD_USER_INPUT`) and a `null` where a
+/// failed field was left out. Request errors are [`classify`]'s.
 pub fn finish(response: &mut Response) {
     fill_nulls(response);
     for error in &mut response.errors {
+        if error.path.is_empty() {
+            continue;
+        }
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
             extensions.set("code", Value::from("BAD_USER_INPUT"));
         }
     }
+}
+
+/// Gives each request error without a code (what async-graphql's
+/// validation found) its code: `BAD_USER_INPUT` when it is about the value
+/// of an argument that a variable gives (the variables do not fit, or a
+/// required one is missing), `GRAPHQL_VALIDATION_FAILED` otherwise.
+/// `variable_arguments` are the positions of the arguments whose value
+/// holds a variable ([`variable_arguments`]).
+pub fn classify(response: &mut Response, variable_arguments: &[Pos]) {
+    for error in &mut response.errors {
+        if !error.path.is_empty() {
+            continue;
+        }
+        // async-graphql's own limits (complexity, depth) are limits like
+        // the hub's, refused as the caller's input.
+        let limit = error.message.starts_with("Query is too complex")
+            || error.message.starts_with("Query is nested too deep")
+            || error.message.starts_with("The recursion depth");
+        let about_variable = limit
+            || error.message.starts_with("Variable ")
+            || (error.message.starts_with("Invalid value for argument")
+                && error
+                    .locations
+                    .iter()
+                    .any(|at| variable_arguments.contains(at)));
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            let code = if about_variable {
+                "BAD_USER_INPUT"
+            } else {
+                "GRAPHQL_VALIDATION_FAILED"
+            };
+            extensions.set("code", Value::from(code));
+        }
+    }
+}
+
+/// The positions of the arguments (of fields and directives) whose value
+/// holds a variable, anywhere in the document; empty when no operation
+/// declares a variable.
+pub fn variable_arguments(document: &ExecutableDocument) -> Vec<Pos> {
+    let declares = document
+        .operations
+        .iter()
+        .any(|(_, op)| !op.node.variable_definitions.is_empty());
+    if !declares {
+        return Vec::new();
+    }
+    fn has_variable(value: &async_graphql_value::Value) -> bool {
+        use async_graphql_value::Value as V;
+        match value {
+            V::Variable(_) => true,
+            V::List(items) => items.iter().any(has_variable),
+            V::Object(fields) => fields.values().any(has_variable),
+            _ => false,
+        }
+    }
+    let mut found = Vec::new();
+    let mut arguments = |args: &[(Positioned<Name>, Positioned<async_graphql_value::Value>)],
+                         directives: &[Positioned<Directive>]| {
+        let directive_args = directives.iter().flat_map(|d| d.node.arguments.iter());
+        for (name, value) in args.iter().chain(directive_args) {
+            if has_variable(&value.node) {
+                found.push(name.pos);
+            }
+        }
+    };
+    let mut sets: Vec<&SelectionSet> = document
+        .fragments
+        .values()
+        .map(|f| &f.node.selection_set.node)
+        .collect();
+    for (_, operation) in document.operations.iter() {
+        sets.push(&operation.node.selection_set.node);
+    }
+    while let Some(set) = sets.pop() {
+        for item in &set.items {
+            match &item.node {
+                Selection::Field(field) => {
+                    arguments(&field.node.arguments, &field.node.directives);
+                    sets.push(&field.node.selection_set.node);
+                }
+                Selection::FragmentSpread(spread) => {
+                    arguments(&[], &spread.node.directives);
+                }
+                Selection::InlineFragment(inline) => {
+                    arguments(&[], &inline.node.directives);
+                    sets.push(&inline.node.selection_set.node);
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The parser's report (several lines, with an ASCII-art pointer) as one
+/// line: `at line L, column C: expected …`.
+pub fn one_line(report: &str) -> String {
+    let at = report
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("--> "))
+        .and_then(|at| at.trim().split_once(':'))
+        .map(|(line, column)| format!("at line {line}, column {column}: "))
+        .unwrap_or_default();
+    let reason = report
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("= "))
+        .unwrap_or(report.trim());
+    format!("{at}{reason}")
+}
+
+/// The error for a document that does not parse (`GRAPHQL_PARSE_FAILED`),
+/// with where and why on one line.
+pub fn parse_failed(error: &async_graphql::ServerError) -> async_graphql::ServerError {
+    // A document nested past the parser's own limit is refused as a limit
+    // (`BAD_USER_INPUT`), like the hub's other limits.
+    let (message, code) = if error.message.contains("recursion limit") {
+        (
+            "the document nests deeper than the hub reads (the parser's recursion limit): ask for fewer nested levels".to_owned(),
+            "BAD_USER_INPUT",
+        )
+    } else {
+        (
+            format!(
+                "the document is not valid GraphQL {}",
+                one_line(&error.message)
+            ),
+            "GRAPHQL_PARSE_FAILED",
+        )
+    };
+    let mut failed = async_graphql::ServerError::new(message, None);
+    failed.locations = error.locations.clone();
+    failed.extensions = Some(Default::default());
+    if let Some(extensions) = failed.extensions.as_mut() {
+        extensions.set("code", Value::from(code));
+    }
+    failed
 }
 
 /// async-graphql leaves a field that failed out of `data`; GraphQL says it

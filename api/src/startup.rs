@@ -136,6 +136,7 @@ impl Application {
             metrics,
             feed,
             verified: Default::default(),
+            documents: Default::default(),
             login: Arc::new(crate::access::login::LoginGuard::new(config.login())),
         };
         state.login.warm_up();

@@ -19,6 +19,7 @@ mod m20261201_000002_key_revoked_token_by_agency;
 mod m20261201_000003_create_secret_rotation;
 mod m20261201_000004_create_ownership_transfer;
 mod m20261201_000005_add_foreign_keys;
+mod m20261202_000006_create_trusted_documents;
 pub mod reference;
 
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_create_secret_rotation::Migration),
             Box::new(m20261201_000004_create_ownership_transfer::Migration),
             Box::new(m20261201_000005_add_foreign_keys::Migration),
+            Box::new(m20261202_000006_create_trusted_documents::Migration),
         ]
     }
 }

@@ -490,7 +490,10 @@ async fn no_personal_data_leaves_when_its_access_cannot_be_logged() -> anyhow::R
     let (status, _, body) = app.post_graphql(Some(&token), &personal, json!({})).await?;
     assert_eq!(status, 503, "{body}");
     assert!(body.get("data").is_none(), "no data at all: {body}");
-    assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "INTERNAL_SERVER_ERROR"
+    );
     assert!(!body.to_string().contains(&holder));
     // What is not personal is still served.
     let (status, _, body) = app.post_graphql(Some(&token), &public, json!({})).await?;

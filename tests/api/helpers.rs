@@ -476,3 +476,16 @@ pub async fn wait_ready(client: &reqwest::Client, port: u16) -> anyhow::Result<(
     )
     .await
 }
+
+/// How many steps down, from the newest migration, undo `name` and every
+/// migration after it: a test of one migration stays right as others are
+/// added after it.
+pub fn migrations_since(name: &str) -> u32 {
+    use migration::MigratorTrait;
+    let all = migration::Migrator::migrations();
+    let at = all
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("no migration {name}"));
+    (all.len() - at) as u32
+}

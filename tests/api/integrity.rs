@@ -7,7 +7,8 @@
 
 use crate::helpers::{TestApp, error_at, postgres_url, spawn_app};
 use entities::access::{
-    Dataset, RequestStatus, access_request, ownership_transfer, secret_rotation,
+    Dataset, RequestStatus, access_request, ownership_transfer, secret_rotation, trusted_document,
+    trusted_document_requirement,
 };
 use entities::changes::idempotency_key;
 use entities::enterprise::{enterprise, enterprise_member};
@@ -167,6 +168,13 @@ const REFERENCES: &[Reference] = &[
     r("ownership_transfer", "from_agency", "id", NO_AGENCY),
     r("ownership_transfer", "to_agency", "id", NO_AGENCY),
     r("idempotency_key", "agency", IDEMPOTENCY, NO_AGENCY),
+    r("trusted_document", "agency", "id", NO_AGENCY),
+    r(
+        "trusted_document_requirement",
+        "agency",
+        "required_by",
+        NO_AGENCY,
+    ),
 ];
 
 async fn execute(db: &impl ConnectionTrait, sql: &str) -> Result<u64, DbErr> {
@@ -257,6 +265,29 @@ async fn fill_the_empty_tables(app: &TestApp) -> anyhow::Result<()> {
             operation: "tests".into(),
             result_key: "none".into(),
             created_at: now,
+        }
+        .into_active_model(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    trusted_document::Entity::insert(
+        trusted_document::Model {
+            agency: "UBND-01".into(),
+            id: "0".repeat(64),
+            name: "tests".into(),
+            document: "{ __typename }".into(),
+            registered_by: "TTDLQG".into(),
+            registered_at: now,
+        }
+        .into_active_model(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    trusted_document_requirement::Entity::insert(
+        trusted_document_requirement::Model {
+            agency: "UBND-01".into(),
+            required_by: "TTDLQG".into(),
+            since: now,
         }
         .into_active_model(),
     )
@@ -644,12 +675,19 @@ async fn shape(db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
     strings(db, sql).await
 }
 
-/// The schema before and after the newest migration, from an empty
-/// database.
+/// The migration these tests are about.
+const FOREIGN_KEYS: &str = "m20261201_000005_add_foreign_keys";
+
+/// The schema before the foreign keys' migration, and with every
+/// migration, from an empty database.
 async fn shapes_around_the_newest_migration() -> anyhow::Result<(Vec<String>, Vec<String>)> {
     let scratch = Scratch::new().await?;
     let all = Migrator::migrations().len() as u32;
-    Migrator::up(&scratch.conn, Some(all - 1)).await?;
+    Migrator::up(
+        &scratch.conn,
+        Some(all - crate::helpers::migrations_since(FOREIGN_KEYS)),
+    )
+    .await?;
     let before = shape(&scratch.conn).await?;
     Migrator::up(&scratch.conn, None).await?;
     let after = shape(&scratch.conn).await?;
@@ -733,7 +771,7 @@ async fn the_migration_goes_down_and_up_again_on_a_seeded_database() -> anyhow::
     let members = enterprise_member::Entity::find().all(db).await?;
     let land = land_right::Entity::find().all(db).await?;
 
-    Migrator::down(db, Some(1)).await?;
+    Migrator::down(db, Some(crate::helpers::migrations_since(FOREIGN_KEYS))).await?;
     assert_eq!(
         shape(db).await?,
         earlier,
@@ -758,7 +796,7 @@ async fn the_migration_goes_down_and_up_again_on_a_seeded_database() -> anyhow::
 async fn the_migration_refuses_rows_that_name_nobody() -> anyhow::Result<()> {
     let app = spawn_app().await?;
     let db = &app.app_db.conn;
-    Migrator::down(db, Some(1)).await?;
+    Migrator::down(db, Some(crate::helpers::migrations_since(FOREIGN_KEYS))).await?;
     let earlier = shape(db).await?;
     let spouse = "UPDATE citizen SET spouse_id = {} \
                   WHERE personal_id = (SELECT MIN(personal_id) FROM citizen)";

@@ -10,6 +10,7 @@ mod auth;
 mod authority;
 mod config;
 mod database;
+mod documents;
 mod edge;
 mod graph;
 mod graphql_http;

@@ -604,7 +604,7 @@ async fn item_17_metric_labels_come_from_the_schema() -> anyhow::Result<()> {
 
 /// One text rule at the edge: a NUL, a bidi override or a zero-width
 /// character in any string argument or variable is `BAD_USER_INPUT` on
-/// both transports (never `INTERNAL`, never stored or logged), and so is a
+/// both transports (never `INTERNAL_SERVER_ERROR`, never stored or logged), and so is a
 /// declared purpose that carries one (review item 15).
 #[tokio::test]
 async fn item_15_control_and_invisible_characters_are_refused_at_the_edge() -> anyhow::Result<()> {

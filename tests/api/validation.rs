@@ -98,24 +98,50 @@ async fn unknown_but_valid_identifiers_are_null() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Documents that do not parse or do not validate are BAD_USER_INPUT too.
+/// Documents that do not parse or do not validate carry the codes Apollo
+/// clients know: `GRAPHQL_PARSE_FAILED` (where and why, on one line),
+/// `GRAPHQL_VALIDATION_FAILED`; variables that do not fit the document
+/// are the caller's `BAD_USER_INPUT`.
 #[tokio::test]
 async fn malformed_documents_have_a_code() -> anyhow::Result<()> {
     let app = spawn_app().await?;
-    for query in [
-        "{ citizen(",
-        "{ noSuchField }",
-        "{ citizens(filter: { status: MISSING }) { edges { cursor } } }",
+    let by_id = "query ($id: String!) { citizen(personalId: $id) { fullName } }";
+    for (query, variables, expected) in [
+        ("{ citizen(", json!({}), "GRAPHQL_PARSE_FAILED"),
+        ("{ noSuchField }", json!({}), "GRAPHQL_VALIDATION_FAILED"),
+        (
+            "{ citizens(filter: { status: MISSING }) { edges { cursor } } }",
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            "{ citizen(personalId: 12) { fullName } }",
+            json!({}),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (by_id, json!({ "id": 12 }), "BAD_USER_INPUT"),
+        (by_id, json!({}), "BAD_USER_INPUT"),
+        (
+            "query ($f: CitizenFilter) { citizens(filter: $f) { edges { cursor } } }",
+            json!({ "f": { "status": "MISSING" } }),
+            "BAD_USER_INPUT",
+        ),
     ] {
-        let body = app.graphql_as("BCA", query, json!({})).await?;
+        let body = app.graphql_as("BCA", query, variables.clone()).await?;
         let errs = errors(&body);
         assert!(!errs.is_empty(), "{query}");
         assert!(
-            errs.iter()
-                .all(|e| e["extensions"]["code"] == "BAD_USER_INPUT"),
-            "{query}: {body}"
+            errs.iter().all(|e| e["extensions"]["code"] == expected),
+            "{query} {variables}: {body}"
         );
-        assert!(body["data"].is_null(), "{query}");
+        if expected == "GRAPHQL_PARSE_FAILED" {
+            let message = errs[0]["message"].as_str().unwrap_or("");
+            assert!(
+                !message.contains('\n') && message.contains("line 1, column"),
+                "{message}"
+            );
+        }
+        assert!(body["data"].is_null(), "{query} {variables}: {body}");
     }
     Ok(())
 }

@@ -140,7 +140,9 @@ impl AccessCache {
             .filter(access_grant::Column::RevokedAt.is_null())
             .all(&self.db)
             .await?;
-        let access = Arc::new(access_of(&row, &grants, now));
+        let mut access = access_of(&row, &grants, now);
+        access.trusted = Arc::new(super::trusted::load(&self.db, code).await?);
+        let access = Arc::new(access);
         self.store(code, Some(access.clone()), generation);
         Ok(Some(access))
     }

@@ -13,6 +13,7 @@ pub mod login;
 pub mod secret;
 pub mod service;
 pub mod transfer;
+pub mod trusted;
 
 use crate::auth::{DatasetScopes, Jurisdiction, Principal, Scope, ScopeSet, TokenClaims};
 use crate::error::ApiError;
@@ -94,6 +95,9 @@ pub struct Access {
     pub owns: BTreeSet<Dataset>,
     /// When this answer may change by itself (a grant starts or ends).
     pub valid_until: Option<DateTime<Utc>>,
+    /// The documents registered for the agency, and whether it may run
+    /// only those.
+    pub trusted: std::sync::Arc<trusted::TrustedDocuments>,
 }
 
 impl Access {
@@ -112,6 +116,7 @@ impl Access {
                 .all(|(dataset, j)| j.is_within(self.jurisdictions.get(dataset).unwrap_or(&none)))
             && self.purpose_required.is_subset(&principal.purpose_required)
             && principal.owns.is_subset(&self.owns)
+            && self.trusted.within(&principal.trusted)
     }
 
     /// The principal of a token's `claims`, given this access now: what
@@ -131,6 +136,7 @@ impl Access {
             grants: self.scope_grants.clone(),
             purpose_required: self.purpose_required.clone(),
             owns: self.owns.clone(),
+            trusted: self.trusted.clone(),
         }
     }
 }
@@ -195,6 +201,7 @@ pub fn access_of(
         purpose_required,
         owns,
         valid_until,
+        trusted: Default::default(),
     }
 }
 

@@ -346,6 +346,9 @@ pub struct Principal {
     /// through the API): the authority to grant on them, decide requests
     /// for them and read their access log and sharing statistics.
     pub owns: BTreeSet<Dataset>,
+    /// The documents registered for the agency, and whether it may run
+    /// only those.
+    pub trusted: std::sync::Arc<crate::access::trusted::TrustedDocuments>,
 }
 
 impl Principal {
@@ -411,6 +414,7 @@ impl Principal {
             grants: Default::default(),
             purpose_required: Default::default(),
             owns: Default::default(),
+            trusted: Default::default(),
         }
     }
 }

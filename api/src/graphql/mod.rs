@@ -39,6 +39,7 @@ pub mod access;
 pub mod admin;
 pub mod audit;
 pub mod changes;
+pub mod documents;
 pub mod enterprise;
 pub mod guard;
 pub mod land;
@@ -77,6 +78,7 @@ pub struct QueryRoot(
     statistics::StatisticsQuery,
     changes::ChangesQuery,
     ownership::OwnershipQuery,
+    documents::DocumentsQuery,
 );
 
 /// The mutation root: every dataset's mutations, merged.
@@ -87,6 +89,7 @@ pub struct MutationRoot(
     enterprise::EnterpriseMutation,
     land::LandMutation,
     ownership::OwnershipMutation,
+    documents::DocumentsMutation,
 );
 
 pub type LienthongSchema = Schema<QueryRoot, MutationRoot, changes::SubscriptionRoot>;
@@ -137,7 +140,7 @@ pub struct Services {
 /// every operation on every transport (so no field can find its data
 /// missing): the caller, its trail, a loader of its own and the node's
 /// services. Read it with [`operation`] (or the accessors below), which
-/// answer `INTERNAL` instead of panicking if it is absent.
+/// answer `INTERNAL_SERVER_ERROR` instead of panicking if it is absent.
 pub struct Operation {
     pub principal: Principal,
     pub trail: std::sync::Arc<crate::audit::Trail>,
@@ -147,7 +150,7 @@ pub struct Operation {
     pub connection_id: Option<String>,
 }
 
-/// The operation's data, or `INTERNAL` when the operation was not built by
+/// The operation's data, or `INTERNAL_SERVER_ERROR` when the operation was not built by
 /// the session.
 pub(crate) fn operation<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Operation> {
     ctx.data_opt::<Operation>().ok_or_else(|| {

@@ -187,6 +187,7 @@ async fn serve_graphql(
         Outcome::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         Outcome::AuditFailed => StatusCode::SERVICE_UNAVAILABLE,
         Outcome::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        Outcome::Forbidden => StatusCode::FORBIDDEN,
         _ if request_error && accepts_graphql_response => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };

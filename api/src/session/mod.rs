@@ -34,6 +34,7 @@ use crate::graphql::loaders::Loaders;
 use crate::graphql::{self, LienthongSchema, Operation, Services};
 use crate::limits::{Limits, RateLimits, Shape};
 use crate::metrics::Metrics;
+use async_graphql::Pos;
 use async_graphql::dataloader::DataLoader;
 use async_graphql::parser::types::OperationType;
 use axum::http::{HeaderMap, header};
@@ -72,6 +73,9 @@ pub struct AppState {
     /// Becomes `true` when the node is shutting down: open WebSockets
     /// close with 1001 (going away) instead of being cut.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// Parsed documents by the SHA-256 of their text: Apollo's automatic
+    /// persisted queries, and no second parse of a document sent again.
+    pub documents: Arc<Documents>,
 }
 
 /// Who runs an operation, as the edge established it.
@@ -108,6 +112,8 @@ pub enum Outcome {
     AuditFailed,
     /// A mutation sent with GET.
     MethodNotAllowed,
+    /// A document the agency may not run (it is held to trusted documents).
+    Forbidden,
 }
 
 impl Outcome {
@@ -121,6 +127,7 @@ impl Outcome {
             Outcome::BadRequest | Outcome::TooLarge | Outcome::MethodNotAllowed => "bad_request",
             Outcome::Timeout => "timeout",
             Outcome::AuditFailed => "audit_failed",
+            Outcome::Forbidden => "forbidden",
         }
     }
 }
@@ -326,9 +333,11 @@ pub fn declared_in_extensions(
 /// How often a WebSocket connection's access is checked again.
 pub const RECHECK: Duration = Duration::from_millis(500);
 
+mod documents;
 mod occupancy;
 mod run;
 
+pub use documents::{Documents, Parsed};
 pub use occupancy::{Occupancy, Slot};
 
 #[cfg(test)]

@@ -5,11 +5,18 @@
 
 use super::*;
 
+/// What admission gives: the request with its document parsed, its shape
+/// and where its arguments hold variables; or the answer that refuses it.
+type Admission = Result<(async_graphql::Request, Shape, Arc<[Pos]>), Box<Served>>;
+
 /// A query or mutation that passed admission, ready to execute.
 struct Admitted {
     caller: Caller,
     request: async_graphql::Request,
     shape: Shape,
+    /// Where the document's arguments hold variables, to tell a variable
+    /// that does not fit from a document that does not.
+    variable_arguments: Arc<[Pos]>,
     transport: Transport,
 }
 
@@ -23,7 +30,7 @@ impl AppState {
         transport: Transport,
     ) -> Served {
         let mut caller = caller;
-        let (request, shape) = match self.admit(&mut caller, request) {
+        let (request, shape, variable_arguments) = match self.admit(&mut caller, request) {
             Ok(admitted) => admitted,
             Err(served) => return *served,
         };
@@ -45,6 +52,7 @@ impl AppState {
             caller,
             request,
             shape,
+            variable_arguments,
             transport,
         })
         .await
@@ -65,14 +73,45 @@ impl AppState {
     /// Runs one operation sent over a WebSocket: a query or mutation as
     /// [`AppState::run`] does, a subscription as a stream of events, each
     /// logged before it leaves.
+    ///
+    /// The connection's principal is checked again first, so that an
+    /// operation sent right after a narrowing (a revoked grant or token, a
+    /// requirement to run only trusted documents) is refused, not only the
+    /// connection closed a moment later.
     pub fn operate(
         &self,
         caller: Caller,
         request: async_graphql::Request,
         connection_id: String,
     ) -> BoxStream<'static, async_graphql::Response> {
+        // Admitted now, in the order the messages came (a subscription
+        // takes its place under the cap here); nothing runs before the
+        // check.
+        let principal = caller.principal.clone();
+        let admitted = self.operate_now(caller, request, connection_id);
+        let cache = self.cache.clone();
+        futures::stream::once(async move {
+            match cache.still_allowed(&principal).await {
+                Ok(()) => admitted,
+                Err((_, reason)) => {
+                    drop(admitted);
+                    let refused = refusal(ApiError::NotAllowed(reason));
+                    futures::stream::once(async { refused }).boxed()
+                }
+            }
+        })
+        .flatten()
+        .boxed()
+    }
+
+    fn operate_now(
+        &self,
+        caller: Caller,
+        request: async_graphql::Request,
+        connection_id: String,
+    ) -> BoxStream<'static, async_graphql::Response> {
         let mut caller = caller;
-        let (request, shape) = match self.admit(&mut caller, request) {
+        let (request, shape, variable_arguments) = match self.admit(&mut caller, request) {
             Ok(admitted) => admitted,
             Err(served) => return futures::stream::once(async { served.response }).boxed(),
         };
@@ -84,6 +123,7 @@ impl AppState {
                     caller,
                     request,
                     shape,
+                    variable_arguments,
                     transport: Transport::WebSocket,
                 };
                 state.spawn(operation).await.response
@@ -116,17 +156,14 @@ impl AppState {
                 // The slot is held as long as the stream lives.
                 let _held = &slot;
                 crate::error::finish(&mut response);
+                crate::error::classify(&mut response, &variable_arguments);
                 response
             })
             .boxed()
     }
 
     /// The checks before execution: rate, size, parse, shape.
-    fn admit(
-        &self,
-        caller: &mut Caller,
-        mut request: async_graphql::Request,
-    ) -> Result<(async_graphql::Request, Shape), Box<Served>> {
+    fn admit(&self, caller: &mut Caller, mut request: async_graphql::Request) -> Admission {
         if let Err(wait) = self.rate.check(&caller.principal.agency) {
             let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
             let mut served = Served::refused(
@@ -145,40 +182,11 @@ impl AppState {
                 Outcome::BadRequest,
             )));
         }
-        if request.query.trim().is_empty() && request.extensions.contains_key("persistedQuery") {
-            // Automatic persisted queries: the hub keeps no documents by
-            // hash, so the client is told to send the document itself.
-            return Err(Box::new(Served::refused(
-                ApiError::PersistedQueryNotFound,
-                Outcome::BadRequest,
-            )));
-        }
+        let parsed = self.document(&caller.principal, &mut request)?;
         let limits = &self.limits;
-        if request.query.len() > limits.max_document_bytes {
-            return Err(Box::new(Served::refused(
-                ApiError::BadUserInput(format!(
-                    "the document has {} bytes; at most {} are accepted",
-                    request.query.len(),
-                    limits.max_document_bytes
-                )),
-                Outcome::TooLarge,
-            )));
-        }
         let operation_name = request.operation_name.clone();
         let variables = std::mem::take(&mut request.variables);
-        let document = match request.parsed_query() {
-            Ok(document) => document,
-            Err(error) => {
-                let mut response = async_graphql::Response::from_errors(vec![error]);
-                crate::error::finish(&mut response);
-                return Err(Box::new(Served {
-                    response,
-                    outcome: Outcome::BadRequest,
-                    retry_after: None,
-                    label: "invalid".into(),
-                }));
-            }
-        };
+        let document = &parsed.document;
         let shape = crate::limits::shape(
             document,
             operation_name.as_deref(),
@@ -186,6 +194,9 @@ impl AppState {
         )
         .and_then(|shape| crate::limits::check_shape(&shape, limits).map(|()| shape))
         .and_then(|shape| crate::limits::check_strings(document, &variables).map(|()| shape))
+        .and_then(|shape| {
+            missing_variable(document, operation_name.as_deref(), &variables).map(|()| shape)
+        })
         .map_err(|message| {
             Box::new(Served::refused(
                 ApiError::BadUserInput(message),
@@ -193,7 +204,96 @@ impl AppState {
             ))
         })?;
         request.variables = variables;
-        Ok((request, shape))
+        request.set_parsed_query(parsed.document.clone());
+        Ok((request, shape, parsed.variable_arguments.clone()))
+    }
+
+    /// The request's document, parsed: sent in full, or named by its hash
+    /// (`extensions.persistedQuery`, Apollo's protocol) and found among
+    /// the agency's trusted documents or those this node has seen. An
+    /// agency held to trusted documents runs nothing else.
+    fn document(
+        &self,
+        principal: &Principal,
+        request: &mut async_graphql::Request,
+    ) -> Result<Arc<super::Parsed>, Box<Served>> {
+        use crate::access::trusted::document_id;
+        let refuse = |error: ApiError, outcome: Outcome| Box::new(Served::refused(error, outcome));
+        let hash = persisted_hash(&request.extensions)
+            .map_err(|message| refuse(ApiError::BadUserInput(message), Outcome::BadRequest))?;
+        let limits = &self.limits;
+        if request.query.len() > limits.max_document_bytes {
+            return Err(refuse(
+                ApiError::BadUserInput(format!(
+                    "the document has {} bytes; at most {} are accepted",
+                    request.query.len(),
+                    limits.max_document_bytes
+                )),
+                Outcome::TooLarge,
+            ));
+        }
+        let trusted = &principal.trusted;
+        let (id, text) = match hash {
+            Some(hash) if request.query.trim().is_empty() => {
+                if let Some(text) = trusted.get(&hash) {
+                    (hash, text.clone())
+                } else if let Some(parsed) = self.documents.get(&hash) {
+                    (hash, parsed.text.clone())
+                } else if trusted.required() {
+                    return Err(refuse(
+                        untrusted(&principal.agency, &hash),
+                        Outcome::Forbidden,
+                    ));
+                } else {
+                    return Err(refuse(
+                        ApiError::PersistedQueryNotFound,
+                        Outcome::BadRequest,
+                    ));
+                }
+            }
+            Some(hash) => {
+                let id = document_id(&request.query);
+                if id != hash {
+                    return Err(refuse(
+                        ApiError::BadUserInput(
+                            "provided sha does not match query: extensions.persistedQuery.sha256Hash must be the SHA-256 of the query, in hex".into(),
+                        ),
+                        Outcome::BadRequest,
+                    ));
+                }
+                (id, Arc::from(request.query.as_str()))
+            }
+            None if request.query.trim().is_empty() => {
+                return Err(refuse(
+                    ApiError::BadUserInput(
+                        "the request has no document: send it as query (or a persisted document's hash in extensions.persistedQuery)".into(),
+                    ),
+                    Outcome::BadRequest,
+                ));
+            }
+            None => (
+                document_id(&request.query),
+                Arc::from(request.query.as_str()),
+            ),
+        };
+        if trusted.required() && trusted.get(&id).is_none() {
+            return Err(refuse(
+                untrusted(&principal.agency, &id),
+                Outcome::Forbidden,
+            ));
+        }
+        let parsed = self.documents.parse(&id, &text).map_err(|error| {
+            Box::new(Served {
+                response: async_graphql::Response::from_errors(vec![error]),
+                outcome: Outcome::BadRequest,
+                retry_after: None,
+                label: "invalid".into(),
+            })
+        })?;
+        if request.query.trim().is_empty() {
+            request.query = text.to_string();
+        }
+        Ok(parsed)
     }
 
     /// Executes an admitted query or mutation and commits its accesses.
@@ -205,6 +305,7 @@ impl AppState {
             },
             request,
             shape,
+            variable_arguments,
             transport,
         } = operation;
         if transport == Transport::WebSocket {
@@ -237,7 +338,11 @@ impl AppState {
         let response = tokio::time::timeout(timeout, execution)
             .await
             .ok()
-            .flatten();
+            .flatten()
+            .map(|mut response| {
+                crate::error::classify(&mut response, &variable_arguments);
+                response
+            });
         // Recorded whatever happened: a write that committed before a
         // timeout is in the log all the same.
         let (entries, counts) = trail.entries(&principal, chrono::Utc::now());
@@ -281,6 +386,74 @@ impl AppState {
             retry_after: None,
         }
     }
+}
+
+/// The hash of an Apollo persisted query
+/// (`extensions.persistedQuery: { version: 1, sha256Hash }`), if the
+/// request names one.
+fn persisted_hash(
+    extensions: &HashMap<String, async_graphql::Value>,
+) -> Result<Option<String>, String> {
+    use async_graphql::Value;
+    let Some(persisted) = extensions.get("persistedQuery") else {
+        return Ok(None);
+    };
+    let malformed = || {
+        "extensions.persistedQuery must be { \"version\": 1, \"sha256Hash\": \"<the SHA-256 of the document, 64 hex digits>\" }".to_owned()
+    };
+    let Value::Object(fields) = persisted else {
+        return Err(malformed());
+    };
+    let version_one =
+        matches!(fields.get("version"), Some(Value::Number(n)) if n.as_u64() == Some(1));
+    match fields.get("sha256Hash") {
+        Some(Value::String(hash)) if version_one => {
+            let hash = hash.to_ascii_lowercase();
+            if crate::access::trusted::is_document_id(&hash) {
+                Ok(Some(hash))
+            } else {
+                Err(malformed())
+            }
+        }
+        _ => Err(malformed()),
+    }
+}
+
+/// A required variable (non-null, without a default) of the operation to
+/// run that the request does not give, or gives as `null`: a request
+/// error, as GraphQL coerces variables before it executes anything.
+fn missing_variable(
+    document: &async_graphql::parser::types::ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &async_graphql::Variables,
+) -> Result<(), String> {
+    let operation = document
+        .operations
+        .iter()
+        .find(|(name, _)| operation_name.is_none() || name.map(|n| n.as_str()) == operation_name);
+    let Some((_, operation)) = operation else {
+        return Ok(());
+    };
+    for definition in &operation.node.variable_definitions {
+        let definition = &definition.node;
+        let given = variables
+            .get(&definition.name.node)
+            .is_some_and(|value| *value != async_graphql::Value::Null);
+        if !definition.var_type.node.nullable && definition.default_value.is_none() && !given {
+            return Err(format!(
+                "the variable ${} ({}) is required: give it in variables",
+                definition.name.node, definition.var_type.node
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The refusal of a document that is not among the agency's trusted ones.
+fn untrusted(agency: &str, id: &str) -> ApiError {
+    ApiError::NotAllowed(format!(
+        "{agency} may run only the documents registered for it (trusted documents), and {id} is not one of them: run a registered document by its id (extensions.persistedQuery.sha256Hash), or ask the hub operator or the data's owner to register this one"
+    ))
 }
 
 /// The operation's name in the metrics: a root field of the schema once the

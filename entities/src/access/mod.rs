@@ -1,6 +1,7 @@
 //! Who may use the hub: the registered agencies, the grants the data
-//! owners gave them, their requests for access, revoked tokens and the
-//! rotations of their client secrets.
+//! owners gave them, their requests for access, revoked tokens, the
+//! rotations of their client secrets and the documents they are trusted
+//! to run.
 
 pub mod access_grant;
 pub mod access_request;
@@ -8,6 +9,8 @@ pub mod agency;
 pub mod ownership_transfer;
 pub mod revoked_token;
 pub mod secret_rotation;
+pub mod trusted_document;
+pub mod trusted_document_requirement;
 
 use sea_orm::entity::prelude::*;
 

@@ -267,6 +267,7 @@ pub async fn secret_rotations(
         .await?)
 }
 
+pub mod documents;
 mod grants;
 mod tokens;
 
