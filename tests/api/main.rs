@@ -19,6 +19,7 @@ mod integrity;
 mod limits;
 mod listings;
 mod ownership;
+mod playground;
 mod promises;
 mod properties;
 mod races;

@@ -1,18 +1,18 @@
 //! GraphQL over HTTP, as the GraphQL-over-HTTP specification has it:
 //! `POST /graphql` with `Content-Type: application/json`, and `GET
 //! /graphql?query=…` for queries (never mutations); `GET /graphql` with
-//! no query is the playground. Reads the request and the declared purpose,
-//! hands it to the session and shapes its answer: the status (400 for a
-//! request error when the client accepts `application/graphql-response+json`,
-//! 405 for a mutation over GET, 415 for a body that is not JSON), the
-//! content type, and no `data` on a request error. Limits, execution and
-//! the access log are the session's.
+//! no query is the playground (`playground.rs`). Reads the request and the
+//! declared purpose, hands it to the session and shapes its answer: the
+//! status (400 for a request error when the client accepts
+//! `application/graphql-response+json`, 405 for a mutation over GET, 415
+//! for a body that is not JSON), the content type, and no `data` on a
+//! request error. Limits, execution and the access log are the session's.
 
 use super::{AppState, AuthError, Authenticated, graphql_error, request_id};
 use crate::session::{Caller, Outcome, Served, Transport};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 
 /// The media type of a GraphQL response under the specification.
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
@@ -42,7 +42,7 @@ pub(super) async fn get(
     RawQuery(query): RawQuery,
 ) -> Response {
     let Some(query) = query.filter(|q| !q.is_empty()) else {
-        return playground().await.into_response();
+        return super::playground::page();
     };
     let parsed = parse_get(&query);
     serve(&state, caller, &headers, parsed, Transport::HttpGet).await
@@ -216,9 +216,3 @@ async fn serve_graphql(
     }
     (http, agency, label, outcome.label())
 }
-
-pub(super) async fn playground() -> Html<&'static str> {
-    Html(PLAYGROUND)
-}
-
-const PLAYGROUND: &str = include_str!("playground.html");

@@ -1,16 +1,17 @@
 //! HTTP: the router and what every route shares — request ids,
 //! authentication at the edge (the [`Authenticated`] extractor) and the
 //! shape of an error answered outside GraphQL execution. The routes live
-//! beside it: `graphql` (GraphQL over HTTP and the playground), `ws`
-//! (GraphQL over WebSocket), `oauth` (the token endpoint and the keys),
-//! `ops` (health, readiness, metrics); `edge` is the server loop
-//! (timeouts, connection cap). What a request may do is decided in
+//! beside it: `graphql` (GraphQL over HTTP), `playground` (the page and
+//! the files it loads), `ws` (GraphQL over WebSocket), `oauth` (the token
+//! endpoint and the keys), `ops` (health, readiness, metrics); `edge` is
+//! the server loop (timeouts, connection cap). What a request may do is decided in
 //! `session`, not here.
 
 mod edge;
 mod graphql;
 mod oauth;
 mod ops;
+mod playground;
 mod ws;
 
 use crate::auth::Principal;
@@ -31,6 +32,7 @@ pub fn router(state: AppState, max_body_bytes: usize, cors: Option<CorsLayer>) -
     let router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/graphql/ws", get(ws::upgrade))
+        .route("/playground/{file}", get(playground::asset))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
