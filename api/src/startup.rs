@@ -189,7 +189,7 @@ impl Application {
         println!("Lienthong is serving on http://{host}:{}", self.port);
         println!("  playground: http://{host}:{}/graphql", self.port);
         const FEATURED: [&str; 5] = ["TTDLQG", "BCA", "BNNMT", "BTC", "UBND-68"];
-        println!("Demo tokens (valid 12 hours; paste one into the playground's Headers):");
+        println!("Demo tokens (valid 12 hours; paste one into the playground's Token box):");
         for code in FEATURED {
             let token = self.issue_token(code, None, DEMO_TTL).await?;
             println!("\n  {code}:\n  {token}");
