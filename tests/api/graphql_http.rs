@@ -422,3 +422,67 @@ async fn only_configured_origins_get_cors_headers() -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// A client that breaks graphql-transport-ws is closed with the
+/// protocol's codes: 4400 for a message that is not one of its, 4401 for
+/// a subscribe before connection_init, 4409 for a second subscribe under
+/// an id still running, 4429 for a second connection_init, 4408 when no
+/// connection_init comes in time.
+#[tokio::test]
+async fn a_client_that_breaks_the_websocket_protocol_is_closed_with_its_code() -> anyhow::Result<()>
+{
+    use crate::ws::Subscriber;
+    let app = spawn_app().await?;
+    let token = app.token("UBND-68").await?;
+    let closed = |message: Value, code: u16| {
+        assert_eq!(message["type"], "close", "{message}");
+        assert_eq!(message["code"], code, "{message}");
+    };
+    let mut socket = Subscriber::connect(&app, &token).await?;
+    socket.send_text("not json").await?;
+    closed(socket.next().await?, 4400);
+
+    let mut socket = Subscriber::connect(&app, &token).await?;
+    socket
+        .send(json!({ "type": "start", "id": "1", "payload": {} }))
+        .await?;
+    closed(socket.next().await?, 4400);
+
+    let mut socket = Subscriber::open(&app).await?;
+    socket
+        .start("1", "{ me { agencyCode } }", json!({}))
+        .await?;
+    closed(socket.next().await?, 4401);
+
+    let mut socket = Subscriber::connect(&app, &token).await?;
+    let changes = "subscription { changes(dataset: POPULATION) { cursor } }";
+    socket.start("1", changes, json!({})).await?;
+    socket.start("1", changes, json!({})).await?;
+    closed(socket.next().await?, 4409);
+
+    // An id is free again once its operation completed.
+    let mut socket = Subscriber::connect(&app, &token).await?;
+    for _ in 0..2 {
+        let answer = socket.run("1", "{ me { agencyCode } }", json!({})).await?;
+        assert_eq!(answer["data"]["me"]["agencyCode"], "UBND-68", "{answer}");
+    }
+
+    let mut socket = Subscriber::connect(&app, &token).await?;
+    socket
+        .send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } }))
+        .await?;
+    closed(socket.next().await?, 4429);
+
+    let mut socket = Subscriber::open(&app).await?;
+    let started = std::time::Instant::now();
+    let message = loop {
+        let message = socket.next().await;
+        match message {
+            Ok(message) => break message,
+            Err(_) if started.elapsed() < std::time::Duration::from_secs(15) => continue,
+            Err(error) => return Err(error),
+        }
+    };
+    closed(message, 4408);
+    Ok(())
+}

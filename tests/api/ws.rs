@@ -50,8 +50,13 @@ impl Subscriber {
     }
 
     pub async fn send(&mut self, message: Value) -> anyhow::Result<()> {
+        self.send_text(&message.to_string()).await
+    }
+
+    /// Sends any text, well-formed or not.
+    pub async fn send_text(&mut self, text: &str) -> anyhow::Result<()> {
         self.socket
-            .send(Message::Text(message.to_string().into()))
+            .send(Message::Text(text.to_owned().into()))
             .await?;
         Ok(())
     }

@@ -13,6 +13,7 @@ mod oauth;
 mod ops;
 mod playground;
 mod ws;
+mod ws_protocol;
 
 use crate::auth::Principal;
 pub use crate::session::{AppState, AuthError};

@@ -16,7 +16,9 @@ use std::sync::Arc;
 /// `subscribe` (query, mutation or subscription) runs through the session.
 /// The connection is closed (4401 or 4403) when the token expires or is
 /// revoked, or the agency's access narrows; 4429 when the agency already
-/// holds its most connections.
+/// holds its most connections; and as `graphql-transport-ws` has it for a
+/// client that breaks the protocol (`ws_protocol`: 4400, 4401, 4408,
+/// 4409).
 pub(super) async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -91,6 +93,12 @@ async fn serve_ws(
     use axum::extract::ws::{CloseFrame, Message};
     use futures::{SinkExt, StreamExt, future};
     let (mut sink, stream) = socket.split();
+    let (closing, mut close) = tokio::sync::mpsc::channel::<(u16, String)>(1);
+    // graphql-transport-ws's own rules, in front of async-graphql (the
+    // older protocol has none of these codes).
+    let kept = protocol == async_graphql::http::WebSocketProtocols::GraphQLWS;
+    let rules = Arc::new(std::sync::Mutex::new(super::ws_protocol::Rules::default()));
+    let (input_rules, broken) = (rules.clone(), closing.clone());
     let input = stream
         .take_while(|message| future::ready(message.is_ok()))
         .filter_map(|message| {
@@ -98,8 +106,21 @@ async fn serve_ws(
                 Ok(message @ (Message::Text(_) | Message::Binary(_))) => Some(message.into_data()),
                 _ => None,
             })
+        })
+        .take_while(move |message| {
+            let verdict = if kept {
+                input_rules
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .incoming(message)
+            } else {
+                Ok(())
+            };
+            if let Err(close) = &verdict {
+                let _ = broken.try_send(close.clone());
+            }
+            future::ready(verdict.is_ok())
         });
-    let (closing, mut close) = tokio::sync::mpsc::channel::<(u16, String)>(1);
     // The connection's place in its agency's cap, held until it ends.
     let slot = Arc::new(std::sync::Mutex::new(None));
     let init_state = state.clone();
@@ -152,9 +173,20 @@ async fn serve_ws(
         });
     futures::pin_mut!(outgoing);
     let mut stopping = state.stopping.clone();
+    let init_by = tokio::time::Instant::now() + super::ws_protocol::INIT_TIMEOUT;
     loop {
+        let waiting_for_init = kept
+            && !rules
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .initialised();
         tokio::select! {
             biased;
+            () = tokio::time::sleep_until(init_by), if waiting_for_init => {
+                let close = CloseFrame { code: 4408, reason: "Connection initialisation timeout".into() };
+                let _ = sink.send(Message::Close(Some(close))).await;
+                break;
+            }
             Ok(()) = async { stopping.wait_for(|stopping| *stopping).await.map(|_| ()) } => {
                 let close = CloseFrame { code: 1001, reason: "the hub is shutting down".into() };
                 let _ = sink.send(Message::Close(Some(close))).await;
@@ -166,6 +198,9 @@ async fn serve_ws(
             }
             message = outgoing.next() => match message {
                 Some(WsMessage::Text(text)) => {
+                    if kept {
+                        rules.lock().unwrap_or_else(|e| e.into_inner()).outgoing(&text);
+                    }
                     if sink.send(Message::Text(text.into())).await.is_err() {
                         break;
                     }
@@ -176,7 +211,13 @@ async fn serve_ws(
                     let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
                     break;
                 }
-                None => break,
+                None => {
+                    // The input ended on a broken rule: say which.
+                    if let Ok((code, reason)) = close.try_recv() {
+                        let _ = sink.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+                    }
+                    break;
+                }
             },
         }
     }
