@@ -15,6 +15,7 @@ pub mod http;
 pub mod ids;
 pub mod limits;
 pub mod metrics;
+pub mod preflight;
 pub mod refdata;
 pub mod registers;
 pub mod seed;

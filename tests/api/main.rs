@@ -17,6 +17,7 @@ mod helpers;
 mod integrity;
 mod limits;
 mod listings;
+mod operations;
 mod ownership;
 mod promises;
 mod properties;
