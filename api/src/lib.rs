@@ -21,4 +21,5 @@ pub mod registers;
 pub mod seed;
 pub mod session;
 pub mod startup;
+pub mod telemetry;
 pub mod text;

@@ -171,6 +171,12 @@ pub struct Config {
     #[arg(long, env = "LIENTHONG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// An OpenTelemetry collector's OTLP/HTTP receiver, e.g.
+    /// `http://127.0.0.1:4318`: request spans are sent to `<it>/v1/traces`
+    /// (protobuf), in batches, off the request path. None by default.
+    #[arg(long, env = "LIENTHONG_OTLP_ENDPOINT", value_parser = otlp_endpoint)]
+    pub otlp_endpoint: Option<String>,
+
     /// Longest a client may take to send a request's line and headers, in
     /// milliseconds (also how long an idle connection is kept open).
     #[arg(long, env = "LIENTHONG_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
@@ -365,6 +371,23 @@ impl Listen {
         use std::net::ToSocketAddrs;
         Ok(self.0.to_socket_addrs()?.collect())
     }
+}
+
+/// An OTLP/HTTP endpoint: an `http://` URL (TLS is left to a collector
+/// beside the hub), without a trailing `/`.
+pub fn otlp_endpoint(text: &str) -> Result<String, String> {
+    let rest = text.strip_prefix("http://").ok_or_else(|| {
+        format!(
+            "{text:?}: give an http:// URL of an OTLP/HTTP receiver, e.g. http://127.0.0.1:4318"
+        )
+    })?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') {
+        return Err(format!(
+            "{text:?}: give an http:// URL with a host, e.g. http://127.0.0.1:4318"
+        ));
+    }
+    Ok(text.trim_end_matches('/').to_owned())
 }
 
 /// The file of a `sqlite://FILE?...` URL, if it names one.

@@ -326,9 +326,11 @@ pub fn declared_in_extensions(
 /// How often a WebSocket connection's access is checked again.
 pub const RECHECK: Duration = Duration::from_millis(500);
 
+mod finish;
 mod occupancy;
 mod run;
 
+pub use finish::{Finished, Logged, log};
 pub use occupancy::{Occupancy, Slot};
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! access log written before the answer leaves. Authentication is the
 //! edge's ([`AppState::authenticate`]).
 
+use super::finish::Who;
 use super::*;
+use tracing::Instrument;
 
 /// A query or mutation that passed admission, ready to execute.
 struct Admitted {
@@ -55,7 +57,8 @@ impl AppState {
     /// still recorded.
     async fn spawn(&self, operation: Admitted) -> Served {
         let state = self.clone();
-        let task = tokio::spawn(async move { state.execute(operation).await });
+        // In the request's span: what execution logs names the request.
+        let task = tokio::spawn(async move { state.execute(operation).await }.in_current_span());
         match task.await {
             Ok(served) => served,
             Err(error) => Served::refused(ApiError::internal(error), Outcome::Error),
@@ -71,10 +74,15 @@ impl AppState {
         request: async_graphql::Request,
         connection_id: String,
     ) -> BoxStream<'static, async_graphql::Response> {
+        let started = Instant::now();
         let mut caller = caller;
+        let who = Who::of(&caller);
         let (request, shape) = match self.admit(&mut caller, request) {
             Ok(admitted) => admitted,
-            Err(served) => return futures::stream::once(async { served.response }).boxed(),
+            Err(served) => {
+                self.finished_ws(&who, &served, started);
+                return futures::stream::once(async { served.response }).boxed();
+            }
         };
         if shape.kind != Some(OperationType::Subscription) {
             let state = self.clone();
@@ -86,7 +94,9 @@ impl AppState {
                     shape,
                     transport: Transport::WebSocket,
                 };
-                state.spawn(operation).await.response
+                let served = state.spawn(operation).await;
+                state.finished_ws(&who, &served, started);
+                served.response
             })
             .boxed();
         }
@@ -99,8 +109,11 @@ impl AppState {
                 "{agency} has {} live subscriptions on this node, the most allowed: complete one first",
                 self.limits.max_subscriptions_per_agency
             ));
-            return futures::stream::once(async { refusal(refused) }).boxed();
+            let served = Served::refused(refused, Outcome::RateLimited);
+            self.finished_ws(&who, &served, started);
+            return futures::stream::once(async { served.response }).boxed();
         };
+        let mut watch = self.watch(who, label(&shape, true), started);
         let services = self.services();
         let loader = DataLoader::new(Loaders::new(services.db.clone()), tokio::spawn);
         let operation = Operation {
@@ -116,6 +129,7 @@ impl AppState {
                 // The slot is held as long as the stream lives.
                 let _held = &slot;
                 crate::error::finish(&mut response);
+                watch.saw(&response);
                 response
             })
             .boxed()
