@@ -1,8 +1,12 @@
 //! The hub's own counters, exposed at `GET /metrics` in the Prometheus
 //! text format (OpenMetrics) by the `prometheus-client` crate: requests by
 //! agency, operation and outcome, request latency, audit batches (size,
-//! lag, failures) and the database pool. Each server has its own registry,
-//! so that several hubs in one process (the tests) do not mix counters.
+//! lag, failures), the database pool, the build (`lienthong_build_info`)
+//! and the process in Prometheus' standard names (`process_cpu_seconds_total`,
+//! `process_resident_memory_bytes`, `process_open_fds`…, read from `/proc`
+//! by the `procfs` crate at each scrape, on Linux). Each server has its own
+//! registry, so that several hubs in one process (the tests) do not mix
+//! counters.
 //!
 //! Operation names come from callers, so their number is capped: past
 //! [`MAX_SERIES`] distinct label sets, new ones are counted as `other`.
@@ -13,6 +17,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::metrics::info::Info;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -124,6 +129,12 @@ impl Default for Metrics {
             "Statements sent to the database",
             statements.clone(),
         );
+        registry.register(
+            "lienthong_build",
+            "The version of the hub, the compiler that built it and its commit",
+            Info::new(build_labels()),
+        );
+        registry.register_collector(Box::new(ProcessCollector));
         Metrics {
             registry,
             requests,
@@ -160,6 +171,15 @@ impl Metrics {
         outcome: &'static str,
         elapsed: Duration,
     ) {
+        self.count(agency, operation, outcome);
+        self.latency
+            .get_or_create(&EndpointLabels { endpoint })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// One request finished with `outcome`, its time not observed (a
+    /// subscription, whose time is its life).
+    pub fn count(&self, agency: &str, operation: &str, outcome: &'static str) {
         let mut key = (label(agency), label(operation), outcome);
         if !self.series.contains(&key) {
             if self.series.len() >= MAX_SERIES {
@@ -176,9 +196,6 @@ impl Metrics {
                 outcome,
             })
             .inc();
-        self.latency
-            .get_or_create(&EndpointLabels { endpoint })
-            .observe(elapsed.as_secs_f64());
     }
 
     /// The audit writer committed (or failed) a batch of `rows` rows, the
@@ -205,6 +222,120 @@ impl Metrics {
         // Writing into a `String` cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
+    }
+}
+
+/// The labels of `lienthong_build_info`: the crate's version, the compiler
+/// (recorded by `build.rs`) and the commit, when the build was given one
+/// (`LIENTHONG_COMMIT` at build time).
+fn build_labels() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("version", env!("CARGO_PKG_VERSION")),
+        ("rustc", env!("LIENTHONG_RUSTC")),
+        (
+            "commit",
+            option_env!("LIENTHONG_COMMIT").unwrap_or("unknown"),
+        ),
+    ]
+}
+
+/// The process's own figures, in the names Prometheus' client libraries
+/// give them, read at each scrape.
+#[derive(Debug)]
+struct ProcessCollector;
+
+/// What [`ProcessCollector`] reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct ProcessFigures {
+    cpu_seconds: f64,
+    resident_bytes: u64,
+    virtual_bytes: u64,
+    open_fds: u64,
+    max_fds: Option<u64>,
+    start_time_seconds: f64,
+}
+
+impl ProcessFigures {
+    /// This process, now (`None` where `/proc` cannot be read).
+    #[cfg(target_os = "linux")]
+    fn read() -> Option<ProcessFigures> {
+        use procfs::process::{LimitValue, Process};
+        let me = Process::myself().ok()?;
+        let stat = me.stat().ok()?;
+        let ticks = procfs::ticks_per_second() as f64;
+        let max_fds = match me.limits().ok()?.max_open_files.soft_limit {
+            LimitValue::Value(n) => Some(n),
+            LimitValue::Unlimited => None,
+        };
+        Some(ProcessFigures {
+            cpu_seconds: (stat.utime + stat.stime) as f64 / ticks,
+            resident_bytes: stat.rss * procfs::page_size(),
+            virtual_bytes: stat.vsize,
+            open_fds: me.fd_count().ok()? as u64,
+            max_fds,
+            start_time_seconds: procfs::boot_time_secs().ok()? as f64
+                + stat.starttime as f64 / ticks,
+        })
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn read() -> Option<ProcessFigures> {
+        None
+    }
+}
+
+impl prometheus_client::collector::Collector for ProcessCollector {
+    fn encode(
+        &self,
+        mut encoder: prometheus_client::encoding::DescriptorEncoder,
+    ) -> Result<(), std::fmt::Error> {
+        use prometheus_client::encoding::EncodeMetric;
+        use prometheus_client::metrics::counter::ConstCounter;
+        use prometheus_client::metrics::gauge::ConstGauge;
+        let Some(figures) = ProcessFigures::read() else {
+            return Ok(());
+        };
+        let cpu = ConstCounter::new(figures.cpu_seconds);
+        cpu.encode(encoder.encode_descriptor(
+            "process_cpu_seconds",
+            "Total user and system CPU time spent in seconds",
+            None,
+            cpu.metric_type(),
+        )?)?;
+        let mut gauges = vec![
+            (
+                "process_resident_memory_bytes",
+                "Resident memory size in bytes",
+                figures.resident_bytes as f64,
+            ),
+            (
+                "process_virtual_memory_bytes",
+                "Virtual memory size in bytes",
+                figures.virtual_bytes as f64,
+            ),
+            (
+                "process_open_fds",
+                "Number of open file descriptors",
+                figures.open_fds as f64,
+            ),
+        ];
+        if let Some(max) = figures.max_fds {
+            gauges.push((
+                "process_max_fds",
+                "Maximum number of open file descriptors",
+                max as f64,
+            ));
+        }
+        gauges.push((
+            "process_start_time_seconds",
+            "Start time of the process since unix epoch in seconds",
+            figures.start_time_seconds,
+        ));
+        for (name, help, value) in gauges {
+            let gauge = ConstGauge::new(value);
+            gauge.encode(encoder.encode_descriptor(name, help, None, gauge.metric_type())?)?;
+        }
+        Ok(())
     }
 }
 
@@ -265,6 +396,43 @@ mod tests {
             .count();
         assert_eq!(series, MAX_SERIES + 1, "capped, plus the `other` series");
         assert!(text.contains("agency=\"other\",operation=\"other\",outcome=\"ok\"} 11"));
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_process_and_the_build_are_described() {
+        let text = Metrics::default().render(&PoolFigures::default());
+        let value = |name: &str| -> f64 {
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(&format!("{name} ")))
+                .unwrap_or_else(|| panic!("no {name} in {text}"));
+            line[name.len() + 1..].parse().unwrap()
+        };
+        assert!(
+            text.contains("# TYPE process_cpu_seconds counter"),
+            "{text}"
+        );
+        assert!(value("process_cpu_seconds_total") > 0.0);
+        assert!(value("process_resident_memory_bytes") > 1e6);
+        assert!(value("process_virtual_memory_bytes") >= value("process_resident_memory_bytes"));
+        assert!(value("process_open_fds") >= 3.0);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        let started = value("process_start_time_seconds");
+        assert!(
+            started <= now + 1.0 && started > now - 24.0 * 3600.0,
+            "{started}"
+        );
+        let info = format!(
+            "lienthong_build_info{{version=\"{}\",rustc=\"{}\",commit=\"",
+            env!("CARGO_PKG_VERSION"),
+            env!("LIENTHONG_RUSTC")
+        );
+        assert!(text.contains(&info), "{info} in {text}");
+        assert!(!env!("LIENTHONG_RUSTC").is_empty() && env!("LIENTHONG_RUSTC") != "unknown");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! The server as a value that knows its port: `build` connects, migrates,
-//! loads demo data when asked and binds; `run_until_stopped` serves until
-//! Ctrl-C or SIGTERM. Tests build it on port 0.
+//! The server as a value that knows its port: `build` binds, checks the
+//! keys and the database (`preflight`), then connects, migrates and loads
+//! demo data when asked; `run_until_stopped` serves until Ctrl-C or
+//! SIGTERM. Tests build it on port 0.
 
 use crate::access::cache::AccessCache;
 use crate::audit::key::AuditKey;
@@ -10,6 +11,7 @@ use crate::config::Config;
 use crate::db::{self, Db};
 use crate::graphql;
 use crate::http::{self, AppState};
+use crate::preflight;
 use crate::seed::{self, SeedSize};
 use anyhow::Context;
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -23,17 +25,28 @@ pub struct Application {
     stopping: tokio::sync::watch::Sender<bool>,
     /// The CORS policy, checked before anything else starts.
     cors: Option<tower_http::cors::CorsLayer>,
-    port: u16,
+    /// The address bound.
+    local: std::net::SocketAddr,
     state: AppState,
     config: Config,
 }
 
 impl Application {
-    /// Connects to the database, migrates it, loads demo data into an empty
-    /// database in demo mode, loads the signing key and binds the listener.
+    /// Binds the listener, loads the signing and audit keys, checks that
+    /// the database answers — each said plainly if it fails, before any
+    /// migration — then migrates the database and loads demo data into an
+    /// empty one in demo mode.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let limits = config.limits();
         let cors = http::cors(&config.cors_origins)?;
+        let listener = preflight::bind(&config.listen).await?;
+        let local = listener.local_addr()?;
+        preflight::key_folder("signing key", &config.signing_key_path())?;
+        preflight::key_folder("audit key", &config.audit_key_path())?;
+        let keys = SigningKeys::load_or_create(&config.signing_key_path(), config.demo)?
+            .with_previous(&config.previous_signing_keys)?;
+        let audit_key = AuditKey::load_or_create(&config.audit_key_path(), config.demo)?;
+        preflight::reach_database(&config.database_url).await?;
         // Migrations and demo data run without the per-request statement
         // timeout, on a pool of their own.
         let setup = db::connect(&config.database_url, Some(2), None).await?;
@@ -82,13 +95,6 @@ impl Application {
                 tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
             }
         });
-        let keys = SigningKeys::load_or_create(&config.signing_key_path(), config.demo)?
-            .with_previous(&config.previous_signing_keys)?;
-        let audit_key = AuditKey::load_or_create(&config.audit_key_path(), config.demo)?;
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let port = listener.local_addr()?.port();
         let metrics = Arc::new(crate::metrics::Metrics::default());
         // The audit writer has a pool of its own: it is never starved of a
         // connection by the requests that wait for it.
@@ -144,14 +150,14 @@ impl Application {
             listener,
             stopping,
             cors,
-            port,
+            local,
             state,
             config,
         })
     }
 
     pub fn port(&self) -> u16 {
-        self.port
+        self.local.port()
     }
 
     /// What the handlers share (schema, database, keys).
@@ -182,12 +188,14 @@ impl Application {
     /// Prints the playground URL and ready tokens for the demo agencies.
     pub async fn print_demo_banner(&self) -> anyhow::Result<()> {
         const DEMO_TTL: i64 = 12 * 3600;
-        let host = match self.config.listen.ip() {
+        let host = match self.local.ip() {
             ip if ip.is_unspecified() => "127.0.0.1".to_owned(),
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
             ip => ip.to_string(),
         };
-        println!("Lienthong is serving on http://{host}:{}", self.port);
-        println!("  playground: http://{host}:{}/graphql", self.port);
+        let port = self.local.port();
+        println!("Lienthong is serving on http://{host}:{port}");
+        println!("  playground: http://{host}:{port}/graphql");
         const FEATURED: [&str; 5] = ["TTDLQG", "BCA", "BNNMT", "BTC", "UBND-68"];
         println!("Demo tokens (valid 12 hours; paste one into the playground's Token box):");
         for code in FEATURED {

@@ -1003,6 +1003,29 @@ async fn operators_see_readiness_metrics_and_request_ids() -> anyhow::Result<()>
         assert!(metrics.contains(line), "missing {line:?} in\n{metrics}");
     }
     assert!(metrics.contains("lienthong_db_pool_max "));
+    // The process, in Prometheus' standard names, and the build.
+    for name in [
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_virtual_memory_bytes",
+        "process_open_fds",
+        "process_max_fds",
+        "process_start_time_seconds",
+    ] {
+        let value: f64 = metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in\n{metrics}"))
+            .parse()?;
+        assert!(value > 0.0, "{name} {value}");
+    }
+    assert!(
+        metrics.contains(&format!(
+            "lienthong_build_info{{version=\"{}\",rustc=\"",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{metrics}"
+    );
     Ok(())
 }
 

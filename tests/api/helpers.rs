@@ -91,6 +91,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> anyhow::Result<
         max_subscriptions_per_agency: 64,
         node_id: Some("node-a".into()),
         log_format: LogFormat::Text,
+        otlp_endpoint: None,
         header_timeout_ms: 10_000,
         body_timeout_ms: 30_000,
         max_connections: 10_000,

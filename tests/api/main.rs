@@ -18,6 +18,7 @@ mod helpers;
 mod integrity;
 mod limits;
 mod listings;
+mod operations;
 mod ownership;
 mod playground;
 mod promises;

@@ -28,7 +28,7 @@ pub(super) async fn execute(command: Command) -> anyhow::Result<()> {
             action: AuditCommand::Verify { config },
         } => {
             let key = AuditKey::load(&config.audit_key_path())?;
-            let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
+            let db = open(&config).await?;
             let report = crate::audit::verify::verify(&db.conn, &key)
                 .await
                 .context("the access log is not intact")?;
@@ -38,7 +38,7 @@ pub(super) async fn execute(command: Command) -> anyhow::Result<()> {
             );
         }
         Command::Migrate { config } => {
-            let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
+            let db = open(&config).await?;
             db::migrate(&db.conn).await?;
             println!("database is up to date");
         }
@@ -49,7 +49,7 @@ pub(super) async fn execute(command: Command) -> anyhow::Result<()> {
             parcels,
             seed: random_seed,
         } => {
-            let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
+            let db = open(&config).await?;
             db::migrate(&db.conn).await?;
             seed::ensure_demo_agencies(&db.conn).await?;
             let size = SeedSize {
@@ -71,7 +71,7 @@ pub(super) async fn execute(command: Command) -> anyhow::Result<()> {
             } else {
                 Some(ScopeSet::parse(&scopes.join(" ")).map_err(anyhow::Error::msg)?)
             };
-            let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
+            let db = open(&config).await?;
             db::migrate(&db.conn).await?;
             if config.demo {
                 seed::ensure_demo_agencies(&db.conn).await?;
@@ -99,7 +99,7 @@ pub(super) async fn execute(command: Command) -> anyhow::Result<()> {
             owns,
         } => {
             use entities::access::{AgencyKind, Dataset};
-            let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
+            let db = open(&config).await?;
             db::migrate(&db.conn).await?;
             let kind = match kind.as_str() {
                 "hub" => AgencyKind::Hub,
@@ -134,7 +134,7 @@ pub(super) async fn execute(command: Command) -> anyhow::Result<()> {
             );
         }
         Command::ResetClientSecret { config, code } => {
-            let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
+            let db = open(&config).await?;
             db::migrate(&db.conn).await?;
             let (agency, secret) = crate::access::service::rotate_client_secret(
                 &db.conn,
@@ -154,7 +154,7 @@ pub(super) async fn execute(command: Command) -> anyhow::Result<()> {
             status,
         } => {
             use entities::access::AgencyStatus;
-            let db = db::connect(&config.database_url, config.db_max_connections, None).await?;
+            let db = open(&config).await?;
             db::migrate(&db.conn).await?;
             let status = match status.as_str() {
                 "suspended" => AgencyStatus::Suspended,
@@ -176,4 +176,11 @@ pub(super) async fn execute(command: Command) -> anyhow::Result<()> {
         Command::Schema => print!("{}", graphql::sdl()),
     }
     Ok(())
+}
+
+/// The database of a command, once it answers (said plainly if it does
+/// not, rather than after the pool's time-out).
+async fn open(config: &crate::config::Config) -> anyhow::Result<db::Db> {
+    crate::preflight::reach_database(&config.database_url).await?;
+    db::connect(&config.database_url, config.db_max_connections, None).await
 }

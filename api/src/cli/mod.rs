@@ -5,6 +5,7 @@
 //! (see [`crate::config`] for the order in which they override one another).
 
 use crate::config::{Config, LogFormat, Settings};
+use crate::telemetry::{self, Export};
 use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -249,26 +250,29 @@ fn run(args: Vec<OsString>) -> anyhow::Result<()> {
         print!("{}", settings.report());
         return Ok(());
     }
-    let log_format = settings
-        .as_ref()
-        .map_or(LogFormat::Text, |s| s.config().log_format);
-    init_tracing(log_format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(commands::execute(command))
+    let log_format = settings
+        .as_ref()
+        .map_or(LogFormat::Text, |s| s.config().log_format);
+    let export = settings.as_ref().and_then(|settings| {
+        let config = settings.config();
+        config.otlp_endpoint.clone().map(|endpoint| Export {
+            endpoint,
+            node: config.node(),
+            runtime: runtime.handle().clone(),
+        })
+    });
+    let telemetry = telemetry::init(log_format, export)?;
+    let result = runtime.block_on(commands::execute(command));
+    // The runtime still runs the last exports.
+    telemetry.shutdown();
+    result
 }
 
-/// Installs the global log subscriber (`RUST_LOG` filters it).
+/// Installs the global log subscriber (`RUST_LOG` filters it), without
+/// exporting spans; for the tests. Does nothing if one is installed.
 pub fn init_tracing(format: LogFormat) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,tower_http=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Json => builder.json().init(),
-        LogFormat::Text => builder.init(),
-    }
+    let _ = telemetry::init(format, None);
 }

@@ -43,9 +43,10 @@ pub struct Config {
     #[arg(long, env = "LIENTHONG_DB_MAX_CONNECTIONS")]
     pub db_max_connections: Option<u32>,
 
-    /// Address to listen on.
+    /// Address to listen on: `HOST:PORT`, the host an IP address
+    /// (`[::1]` for IPv6) or a name such as `localhost`.
     #[arg(long, env = "LIENTHONG_LISTEN", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
+    pub listen: Listen,
 
     /// Ed25519 signing key (PKCS#8 PEM). Default: `lienthong.key` beside a
     /// SQLite database, or in the working directory.
@@ -169,6 +170,12 @@ pub struct Config {
     /// Log format.
     #[arg(long, env = "LIENTHONG_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+
+    /// An OpenTelemetry collector's OTLP/HTTP receiver, e.g.
+    /// `http://127.0.0.1:4318`: request spans are sent to `<it>/v1/traces`
+    /// (protobuf), in batches, off the request path. None by default.
+    #[arg(long, env = "LIENTHONG_OTLP_ENDPOINT", value_parser = otlp_endpoint)]
+    pub otlp_endpoint: Option<String>,
 
     /// Longest a client may take to send a request's line and headers, in
     /// milliseconds (also how long an idle connection is kept open).
@@ -296,6 +303,91 @@ impl Config {
             audience: self.audience.clone(),
         }
     }
+}
+
+/// The address to listen on, as written (`127.0.0.1:8080`,
+/// `localhost:8080`, `[::1]:8080`): checked for a host and a port when
+/// read, resolved when the hub binds it ([`Listen::resolve`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Listen(String);
+
+/// Why a listen address is refused.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{0:?} is not an address to listen on: give HOST:PORT, e.g. 127.0.0.1:8080, localhost:8080 or [::1]:8080"
+)]
+pub struct BadListen(String);
+
+impl std::str::FromStr for Listen {
+    type Err = BadListen;
+
+    fn from_str(text: &str) -> Result<Listen, BadListen> {
+        let bad = || BadListen(text.to_owned());
+        let (host, port) = text.rsplit_once(':').ok_or_else(bad)?;
+        port.parse::<u16>().map_err(|_| bad())?;
+        let host_ok = match host.strip_prefix('[') {
+            Some(v6) => v6
+                .strip_suffix(']')
+                .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok()),
+            None => {
+                !host.is_empty()
+                    && host
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+            }
+        };
+        if !host_ok {
+            return Err(bad());
+        }
+        Ok(Listen(text.to_owned()))
+    }
+}
+
+impl TryFrom<String> for Listen {
+    type Error = BadListen;
+
+    fn try_from(text: String) -> Result<Listen, BadListen> {
+        text.parse()
+    }
+}
+
+impl From<Listen> for String {
+    fn from(listen: Listen) -> String {
+        listen.0
+    }
+}
+
+impl std::fmt::Display for Listen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Listen {
+    /// The addresses the host names, in the order the resolver gives them
+    /// (`std::net::ToSocketAddrs`).
+    pub fn resolve(&self) -> std::io::Result<Vec<SocketAddr>> {
+        use std::net::ToSocketAddrs;
+        Ok(self.0.to_socket_addrs()?.collect())
+    }
+}
+
+/// An OTLP/HTTP endpoint: an `http://` URL (TLS is left to a collector
+/// beside the hub), without a trailing `/`.
+pub fn otlp_endpoint(text: &str) -> Result<String, String> {
+    let rest = text.strip_prefix("http://").ok_or_else(|| {
+        format!(
+            "{text:?}: give an http:// URL of an OTLP/HTTP receiver, e.g. http://127.0.0.1:4318"
+        )
+    })?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.is_empty() || authority.contains('@') {
+        return Err(format!(
+            "{text:?}: give an http:// URL with a host, e.g. http://127.0.0.1:4318"
+        ));
+    }
+    Ok(text.trim_end_matches('/').to_owned())
 }
 
 /// The file of a `sqlite://FILE?...` URL, if it names one.

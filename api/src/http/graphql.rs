@@ -9,7 +9,7 @@
 //! request error. Limits, execution and the access log are the session's.
 
 use super::{AppState, AuthError, Authenticated, graphql_error, request_id};
-use crate::session::{Caller, Outcome, Served, Transport};
+use crate::session::{Caller, Finished, Logged, Outcome, Served, Transport};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -109,8 +109,8 @@ fn parse_get(query: &str) -> Parsed {
         .map_err(|e| bad(format!("the request is not a GraphQL request: {e}")))
 }
 
-/// Serves one request: counts it in the metrics under who asked, which
-/// operation and how it ended.
+/// Serves one request: counts it in the metrics and logs its line, under
+/// who asked, which operation and how it ended.
 async fn serve(
     state: &AppState,
     caller: Result<Authenticated, AuthError>,
@@ -119,19 +119,23 @@ async fn serve(
     transport: Transport,
 ) -> Response {
     let started = std::time::Instant::now();
-    let (response, agency, label, outcome) = match caller {
+    let (mut response, agency, label, outcome) = match caller {
         Ok(Authenticated(principal)) => {
             serve_graphql(state, principal, headers, parsed, transport).await
         }
         Err(error) => (error.into_response(), None, "-".into(), "unauthenticated"),
     };
-    state.metrics.request(
-        "graphql",
-        agency.as_deref().unwrap_or("-"),
-        &label,
+    state.finished(&Finished {
+        transport,
+        agency: agency.as_deref(),
+        operation: &label,
         outcome,
-        started.elapsed(),
-    );
+        status: Some(response.status().as_u16()),
+        request_id: request_id(headers),
+        elapsed: started.elapsed(),
+        subscription: false,
+    });
+    response.extensions_mut().insert(Logged);
     response
 }
 

@@ -26,7 +26,7 @@ use axum::{Json, Router};
 pub use edge::{EdgeSettings, serve};
 use tower_http::cors::CorsLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::trace::TraceLayer;
 
 /// The router with its layers.
 pub fn router(state: AppState, max_body_bytes: usize, cors: Option<CorsLayer>) -> Router {
@@ -42,22 +42,23 @@ pub fn router(state: AppState, max_body_bytes: usize, cors: Option<CorsLayer>) -
         .with_state(state)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(axum::middleware::from_fn(crate::telemetry::answer_trace))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &axum::http::Request<_>| {
-                    let id = request
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    tracing::info_span!(
+                    let span = tracing::info_span!(
                         "request",
-                        request_id = %id,
+                        request_id = %request_id(request.headers()),
                         method = %request.method(),
                         path = %request.uri().path(),
-                    )
+                        otel.name = %format_args!("{} {}", request.method(), request.uri().path()),
+                        otel.kind = "server",
+                    );
+                    crate::telemetry::continue_trace(&span, request.headers());
+                    span
                 })
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                .on_response(log_response)
+                .on_failure(()),
         )
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(axum::middleware::map_request(drop_bad_request_id));
@@ -70,8 +71,9 @@ pub fn router(state: AppState, max_body_bytes: usize, cors: Option<CorsLayer>) -
 /// The CORS policy for `origins` (none: no cross-origin browser access).
 /// An origin is a scheme and a host, with a port if not the default one;
 /// anything else (a path, a wildcard) is refused at startup. Browsers may
-/// send the token, the declared purpose and case, a request id and an
-/// idempotency key, and read the request id and `Retry-After`.
+/// send the token, the declared purpose and case, a request id, an
+/// idempotency key and trace context, and read the request id,
+/// `Retry-After` and `traceparent`.
 pub fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
     use axum::http::{HeaderName, Method};
     if origins.is_empty() {
@@ -99,8 +101,14 @@ pub fn cors(origins: &[String]) -> anyhow::Result<Option<CorsLayer>> {
                 HeaderName::from_static("x-case-ref"),
                 HeaderName::from_static("x-request-id"),
                 HeaderName::from_static("idempotency-key"),
+                HeaderName::from_static("traceparent"),
+                HeaderName::from_static("tracestate"),
             ])
-            .expose_headers([HeaderName::from_static("x-request-id"), header::RETRY_AFTER])
+            .expose_headers([
+                HeaderName::from_static("x-request-id"),
+                header::RETRY_AFTER,
+                HeaderName::from_static("traceparent"),
+            ])
             .max_age(std::time::Duration::from_secs(600)),
     ))
 }
@@ -176,6 +184,38 @@ impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         unauthorized(&self)
     }
+}
+
+/// The line of an HTTP request whose line the session did not write (the
+/// token endpoint, the keys, health, metrics, the playground, a WebSocket's
+/// upgrade): the same line, with no agency and no operation.
+fn log_response<B>(
+    response: &axum::http::Response<B>,
+    elapsed: std::time::Duration,
+    _: &tracing::Span,
+) {
+    if response
+        .extensions()
+        .get::<crate::session::Logged>()
+        .is_some()
+    {
+        return;
+    }
+    let status = response.status();
+    crate::session::log(&crate::session::Finished {
+        transport: crate::session::Transport::Http,
+        agency: None,
+        operation: "-",
+        outcome: if status.is_client_error() || status.is_server_error() {
+            "error"
+        } else {
+            "ok"
+        },
+        status: Some(status.as_u16()),
+        request_id: request_id(response.headers()),
+        elapsed,
+        subscription: false,
+    });
 }
 
 /// The request id the caller gave or the hub assigned.

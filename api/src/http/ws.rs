@@ -40,9 +40,13 @@ pub(super) async fn upgrade(
             "ask for the graphql-transport-ws subprotocol (Sec-WebSocket-Protocol)",
         );
     };
+    // The connection lives in the span of the request that opened it.
+    let span = tracing::Span::current();
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve_ws(state, protocol, socket))
+        .on_upgrade(move |socket| {
+            tracing::Instrument::instrument(serve_ws(state, protocol, socket), span)
+        })
 }
 
 /// A WebSocket connection as the session sees it.

@@ -334,10 +334,12 @@ pub fn declared_in_extensions(
 pub const RECHECK: Duration = Duration::from_millis(500);
 
 mod documents;
+mod finish;
 mod occupancy;
 mod run;
 
 pub use documents::{Documents, Parsed};
+pub use finish::{Finished, Logged, log};
 pub use occupancy::{Occupancy, Slot};
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! access log written before the answer leaves. Authentication is the
 //! edge's ([`AppState::authenticate`]).
 
+use super::finish::Who;
 use super::*;
+use tracing::Instrument;
 
 /// What admission gives: the request with its document parsed, its shape
 /// and where its arguments hold variables; or the answer that refuses it.
@@ -63,7 +65,8 @@ impl AppState {
     /// still recorded.
     async fn spawn(&self, operation: Admitted) -> Served {
         let state = self.clone();
-        let task = tokio::spawn(async move { state.execute(operation).await });
+        // In the request's span: what execution logs names the request.
+        let task = tokio::spawn(async move { state.execute(operation).await }.in_current_span());
         match task.await {
             Ok(served) => served,
             Err(error) => Served::refused(ApiError::internal(error), Outcome::Error),
@@ -87,16 +90,19 @@ impl AppState {
         // Admitted now, in the order the messages came (a subscription
         // takes its place under the cap here); nothing runs before the
         // check.
+        let started = Instant::now();
+        let who = Who::of(&caller);
         let principal = caller.principal.clone();
-        let admitted = self.operate_now(caller, request, connection_id);
-        let cache = self.cache.clone();
+        let admitted = self.operate_now(caller, request, connection_id, started);
+        let state = self.clone();
         futures::stream::once(async move {
-            match cache.still_allowed(&principal).await {
+            match state.cache.still_allowed(&principal).await {
                 Ok(()) => admitted,
                 Err((_, reason)) => {
                     drop(admitted);
-                    let refused = refusal(ApiError::NotAllowed(reason));
-                    futures::stream::once(async { refused }).boxed()
+                    let served = Served::refused(ApiError::NotAllowed(reason), Outcome::Forbidden);
+                    state.finished_ws(&who, &served, started);
+                    futures::stream::once(async { served.response }).boxed()
                 }
             }
         })
@@ -109,11 +115,16 @@ impl AppState {
         caller: Caller,
         request: async_graphql::Request,
         connection_id: String,
+        started: Instant,
     ) -> BoxStream<'static, async_graphql::Response> {
         let mut caller = caller;
+        let who = Who::of(&caller);
         let (request, shape, variable_arguments) = match self.admit(&mut caller, request) {
             Ok(admitted) => admitted,
-            Err(served) => return futures::stream::once(async { served.response }).boxed(),
+            Err(served) => {
+                self.finished_ws(&who, &served, started);
+                return futures::stream::once(async { served.response }).boxed();
+            }
         };
         if shape.kind != Some(OperationType::Subscription) {
             let state = self.clone();
@@ -126,7 +137,9 @@ impl AppState {
                     variable_arguments,
                     transport: Transport::WebSocket,
                 };
-                state.spawn(operation).await.response
+                let served = state.spawn(operation).await;
+                state.finished_ws(&who, &served, started);
+                served.response
             })
             .boxed();
         }
@@ -139,8 +152,11 @@ impl AppState {
                 "{agency} has {} live subscriptions on this node, the most allowed: complete one first",
                 self.limits.max_subscriptions_per_agency
             ));
-            return futures::stream::once(async { refusal(refused) }).boxed();
+            let served = Served::refused(refused, Outcome::RateLimited);
+            self.finished_ws(&who, &served, started);
+            return futures::stream::once(async { served.response }).boxed();
         };
+        let mut watch = self.watch(who, label(&shape, true), started);
         let services = self.services();
         let loader = DataLoader::new(Loaders::new(services.db.clone()), tokio::spawn);
         let operation = Operation {
@@ -157,6 +173,7 @@ impl AppState {
                 let _held = &slot;
                 crate::error::finish(&mut response);
                 crate::error::classify(&mut response, &variable_arguments);
+                watch.saw(&response);
                 response
             })
             .boxed()
