@@ -14,6 +14,7 @@
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,7 +42,23 @@ function check(condition, message) {
   if (!condition) throw new Error(message);
 }
 
+/// Two other web origins on loopback, as a province's browser app would
+/// be: the hub allows the first (cors_origins) and not the second.
+const apps = [];
+
+/// Serves an empty page on 127.0.0.1, on a port of its own.
+async function appOrigin() {
+  const server = http.createServer((_, response) => {
+    response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    response.end('<!doctype html><title>a province app</title><p>app</p>');
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  apps.push(server);
+  return `http://127.0.0.1:${server.address().port}`;
+}
+
 async function cleanup() {
+  for (const server of apps.splice(0)) server.close();
   if (browser) await browser.close().catch(() => {});
   browser = null;
   if (hub && hub.exitCode === null) {
@@ -64,7 +81,7 @@ const watchdog = setTimeout(async () => {
 // ---- the hub ---------------------------------------------------------------
 
 /// Starts the hub and reads its banner: URL, demo tokens, client secrets.
-async function startHub() {
+async function startHub(allowedOrigin) {
   check(fs.existsSync(binary), `${binary} is missing: run cargo build first`);
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'lienthong-browser-'));
   const args = [
@@ -76,6 +93,7 @@ async function startHub() {
     '--demo-enterprises', '260',
     '--demo-parcels', '800',
     '--node-id', 'browser-test',
+    '--cors-origins', allowedOrigin,
   ];
   hub = spawn(binary, args, { cwd: work, stdio: ['ignore', 'pipe', 'pipe'] });
   const stderr = [];
@@ -222,7 +240,9 @@ async function shot(page, name) {
 
 async function main() {
   fs.mkdirSync(shots, { recursive: true });
-  const banner = await startHub();
+  const allowed = await appOrigin();
+  const other = await appOrigin();
+  const banner = await startHub(allowed);
   const base = banner.url;
   const examples = await (await fetch(`${base}/playground/examples.json`)).json();
   check(examples.length >= 4, `only ${examples.length} examples`);
@@ -422,6 +442,26 @@ async function main() {
   await page.locator('.graphiql-container').waitFor({ timeout: WAIT });
   check(/No token yet/.test(await statusText(page)), 'the token outlived a reload');
   log('nothing kept: no cookie, no localStorage, the token gone after a reload');
+
+  // 10. A browser app on an allowed origin calls the hub; one on another
+  // origin is refused by the browser (no CORS headers for it).
+  const callHub = ({ hub, token }) =>
+    fetch(`${hub}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ query: '{ me { agencyCode } }' }),
+    })
+      .then((r) => r.json())
+      .then((body) => `ok ${body.data?.me?.agencyCode}`, (error) => `refused ${error.name}`);
+  const app = await context.newPage();
+  await app.goto(`${allowed}/`, { waitUntil: 'load' });
+  const fromAllowed = await app.evaluate(callHub, { hub: base, token: banner.tokens['UBND-68'] });
+  check(fromAllowed === 'ok UBND-68', `the allowed origin's app: ${fromAllowed}`);
+  await app.goto(`${other}/`, { waitUntil: 'load' });
+  const fromOther = await app.evaluate(callHub, { hub: base, token: banner.tokens['UBND-68'] });
+  check(fromOther.startsWith('refused'), `another origin's app was served: ${fromOther}`);
+  await app.close();
+  log(`an app on ${allowed} calls the hub; one on ${other} is refused by the browser`);
 
   // 9. No request left loopback; the page reported no errors but the
   // refusals this test caused on purpose.
