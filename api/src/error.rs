@@ -11,8 +11,7 @@
 //! resolver refuses. (Functions on the response, not an extension: any
 //! extension sends every field through async-graphql's slow path.)
 
-use async_graphql::parser::Positioned;
-use async_graphql::parser::types::{Directive, ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{ErrorExtensions, Name, PathSegment, Pos, Response, Value};
 use std::sync::Arc;
 
@@ -212,40 +211,12 @@ pub fn variable_arguments(document: &ExecutableDocument) -> Vec<Pos> {
         }
     }
     let mut found = Vec::new();
-    let mut arguments = |args: &[(Positioned<Name>, Positioned<async_graphql_value::Value>)],
-                         directives: &[Positioned<Directive>]| {
-        let directive_args = directives.iter().flat_map(|d| d.node.arguments.iter());
-        for (name, value) in args.iter().chain(directive_args) {
-            if has_variable(&value.node) {
-                found.push(name.pos);
-            }
+    let _ = crate::limits::each_argument(document, |_, name, value| {
+        if has_variable(&value.node) {
+            found.push(name.pos);
         }
-    };
-    let mut sets: Vec<&SelectionSet> = document
-        .fragments
-        .values()
-        .map(|f| &f.node.selection_set.node)
-        .collect();
-    for (_, operation) in document.operations.iter() {
-        sets.push(&operation.node.selection_set.node);
-    }
-    while let Some(set) = sets.pop() {
-        for item in &set.items {
-            match &item.node {
-                Selection::Field(field) => {
-                    arguments(&field.node.arguments, &field.node.directives);
-                    sets.push(&field.node.selection_set.node);
-                }
-                Selection::FragmentSpread(spread) => {
-                    arguments(&[], &spread.node.directives);
-                }
-                Selection::InlineFragment(inline) => {
-                    arguments(&[], &inline.node.directives);
-                    sets.push(&inline.node.selection_set.node);
-                }
-            }
-        }
-    }
+        Ok::<(), std::convert::Infallible>(())
+    });
     found
 }
 

@@ -5,7 +5,12 @@
 //! agency (a token bucket). Each refusal is quick, clear and leaves the
 //! server serving everyone else.
 
-use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use async_graphql::Name;
+use async_graphql::parser::Positioned;
+use async_graphql::parser::types::{
+    Directive, ExecutableDocument, OperationType, Selection, SelectionSet,
+};
+use async_graphql_value::Value;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -256,6 +261,45 @@ pub fn check_strings(
     for (name, value) in variables.iter() {
         check_const(value, &format!("${name}"))?;
     }
+    for (_, operation) in document.operations.iter() {
+        for variable in &operation.node.variable_definitions {
+            if let Some(default) = &variable.node.default_value {
+                check_const(&default.node, &format!("${}", variable.node.name.node))?;
+            }
+        }
+    }
+    // Variables in a literal stand for null here: they are checked above.
+    each_argument(document, |owner, name, value| {
+        let literal = value
+            .node
+            .clone()
+            .into_const_with(|_| Ok::<_, std::convert::Infallible>(async_graphql::Value::Null))
+            .unwrap_or_default();
+        check_const(&literal, &format!("{owner}.{}", name.node))
+    })?;
+    Ok(())
+}
+
+/// Calls `visit` with every argument of the document, of fields and of
+/// directives (on fields, fragment spreads and inline fragments), in
+/// operations and fragments alike: the field's name or `@directive`, the
+/// argument's name and its value as written. Stops at the first error.
+pub fn each_argument<E>(
+    document: &ExecutableDocument,
+    mut visit: impl FnMut(&str, &Positioned<Name>, &Positioned<Value>) -> Result<(), E>,
+) -> Result<(), E> {
+    fn directives<E>(
+        list: &[Positioned<Directive>],
+        visit: &mut impl FnMut(&str, &Positioned<Name>, &Positioned<Value>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        for directive in list {
+            let owner = format!("@{}", directive.node.name.node);
+            for (name, value) in &directive.node.arguments {
+                visit(&owner, name, value)?;
+            }
+        }
+        Ok(())
+    }
     let mut sets: Vec<&SelectionSet> = document
         .fragments
         .values()
@@ -263,42 +307,24 @@ pub fn check_strings(
         .collect();
     for (_, operation) in document.operations.iter() {
         sets.push(&operation.node.selection_set.node);
-        for variable in &operation.node.variable_definitions {
-            if let Some(default) = &variable.node.default_value {
-                check_const(&default.node, &format!("${}", variable.node.name.node))?;
-            }
-        }
     }
     while let Some(set) = sets.pop() {
         for item in &set.items {
             match &item.node {
                 Selection::Field(field) => {
-                    // Variables in a literal stand for null here: they are
-                    // checked above.
-                    let literal =
-                        |value: &async_graphql::parser::Positioned<async_graphql_value::Value>| {
-                            value
-                                .node
-                                .clone()
-                                .into_const_with(|_| {
-                                    Ok::<_, std::convert::Infallible>(async_graphql::Value::Null)
-                                })
-                                .unwrap_or_default()
-                        };
                     for (name, value) in &field.node.arguments {
-                        let at = format!("{}.{}", field.node.name.node, name.node);
-                        check_const(&literal(value), &at)?;
+                        visit(field.node.name.node.as_str(), name, value)?;
                     }
-                    for directive in &field.node.directives {
-                        for (name, value) in &directive.node.arguments {
-                            let at = format!("@{}.{}", directive.node.name.node, name.node);
-                            check_const(&literal(value), &at)?;
-                        }
-                    }
+                    directives(&field.node.directives, &mut visit)?;
                     sets.push(&field.node.selection_set.node);
                 }
-                Selection::InlineFragment(fragment) => sets.push(&fragment.node.selection_set.node),
-                Selection::FragmentSpread(_) => {}
+                Selection::InlineFragment(fragment) => {
+                    directives(&fragment.node.directives, &mut visit)?;
+                    sets.push(&fragment.node.selection_set.node);
+                }
+                Selection::FragmentSpread(spread) => {
+                    directives(&spread.node.directives, &mut visit)?;
+                }
             }
         }
     }
