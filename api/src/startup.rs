@@ -142,7 +142,7 @@ impl Application {
             metrics,
             feed,
             verified: Default::default(),
-            documents: Default::default(),
+            documents: Arc::new(crate::session::Documents::new(config.document_cache_bytes)),
             login: Arc::new(crate::access::login::LoginGuard::new(config.login())),
         };
         state.login.warm_up();

@@ -97,6 +97,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> anyhow::Result<
         max_connections: 10_000,
         cors_origins: Vec::new(),
         shutdown_grace_ms: 10_000,
+        document_cache_bytes: 32 << 20,
         login_concurrency: 4,
         login_queue_ms: 2_000,
         login_client_per_minute: 10,

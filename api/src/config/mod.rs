@@ -201,6 +201,12 @@ pub struct Config {
     #[arg(long, env = "LIENTHONG_SHUTDOWN_GRACE_MS", default_value_t = 10_000)]
     pub shutdown_grace_ms: u64,
 
+    /// Memory for parsed documents kept by hash (persisted queries, no
+    /// second parse), in bytes; 0 keeps none (every hash-only request is
+    /// then told to send its document).
+    #[arg(long, env = "LIENTHONG_DOCUMENT_CACHE_BYTES", default_value_t = 32 << 20)]
+    pub document_cache_bytes: u64,
+
     /// Client secrets checked at once by `/oauth/token` (Argon2, about 19 MiB each).
     #[arg(long, env = "LIENTHONG_LOGIN_CONCURRENCY", default_value_t = 4)]
     pub login_concurrency: usize,

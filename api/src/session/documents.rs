@@ -36,27 +36,28 @@ impl Weighter<String, Arc<Parsed>> for Footprint {
     }
 }
 
-/// The node's parsed documents.
+/// The node's parsed documents (none kept when configured with 0 bytes).
 pub struct Documents {
-    cache: Cache<String, Arc<Parsed>, Footprint>,
+    cache: Option<Cache<String, Arc<Parsed>, Footprint>>,
 }
 
 impl Documents {
     /// A cache of at most about `bytes` of parsed documents.
     pub fn new(bytes: u64) -> Documents {
         Documents {
-            cache: Cache::with_weighter((bytes / 4096).max(16) as usize, bytes, Footprint),
+            cache: (bytes > 0)
+                .then(|| Cache::with_weighter((bytes / 4096).max(16) as usize, bytes, Footprint)),
         }
     }
 
     /// The document with this id, if this node has parsed it lately.
     pub fn get(&self, id: &str) -> Option<Arc<Parsed>> {
-        self.cache.get(id)
+        self.cache.as_ref()?.get(id)
     }
 
     /// The document `text` (whose id is `id`), parsed now or earlier.
     pub fn parse(&self, id: &str, text: &str) -> Result<Arc<Parsed>, ServerError> {
-        if let Some(parsed) = self.cache.get(id) {
+        if let Some(parsed) = self.get(id) {
             return Ok(parsed);
         }
         let document = async_graphql::parser::parse_query(text)
@@ -66,7 +67,9 @@ impl Documents {
             variable_arguments: crate::error::variable_arguments(&document).into(),
             document,
         });
-        self.cache.insert(id.to_owned(), parsed.clone());
+        if let Some(cache) = &self.cache {
+            cache.insert(id.to_owned(), parsed.clone());
+        }
         Ok(parsed)
     }
 }
@@ -112,6 +115,15 @@ mod tests {
             "{}",
             error.message
         );
+        assert!(documents.get(&id).is_none());
+    }
+
+    #[test]
+    fn no_bytes_keeps_nothing() {
+        let documents = Documents::new(0);
+        let text = "{ __typename }";
+        let id = document_id(text);
+        assert!(documents.parse(&id, text).is_ok());
         assert!(documents.get(&id).is_none());
     }
 
