@@ -40,6 +40,12 @@ pub async fn connect(
         .min_connections(1)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
+        // A connection in steady use is not pinged before each use (that
+        // was a round trip per acquire, and a request acquires at least
+        // twice); one idle for a while is, as it may have been dropped by
+        // the server or a firewall meanwhile. A connection that fails in
+        // use is closed by the pool and the next acquire opens another.
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false);
     if let Some(timeout) = statement_timeout {
         // PostgreSQL stops a statement that outlives the request it serves.
