@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Two hubs side by side on one database, A and B, each a binary with its
 # own settings, driven in turn with the same requests in interleaved
-# rounds (A, B, A, B…), so that the machine's noise hits both alike.
+# rounds (A then B, B then A, …), so that the machine's noise and the
+# order hit both alike; run it with A and B the same to see the noise.
 # Prints req/s and the hub's CPU per request for each, and B/A.
 #
 #   bench/ab.sh [sqlite|postgres]
@@ -11,7 +12,7 @@
 #                    peers' benchmark: citizen → commune → province),
 #                    portal (a parcel lookup with fragments, ~600 bytes,
 #                    not audited), me (`{ me { agencyCode } }`)
-#     DURATION=10 CONNECTIONS=32 ROUNDS=3
+#     DURATION=10 CONNECTIONS=32 ROUNDS=4 (even: the order alternates)
 #
 # E.g. what the cache of parsed documents saves:
 #   A_ENV=LIENTHONG_DOCUMENT_CACHE_BYTES=0 QUERIES="portal me" bench/ab.sh
@@ -25,31 +26,23 @@ cd "$(dirname "$0")/.."
 STORE=${1:-sqlite}
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-4}
 QUERIES=${QUERIES:-citizen portal me}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 2; }
 if [ -z "${A_BIN:-}" ] || [ -z "${B_BIN:-}" ]; then cargo build --release -q; fi
 A_BIN=${A_BIN:-$PWD/target/release/lienthong}
 B_BIN=${B_BIN:-$PWD/target/release/lienthong}
+source bench/lib.sh
 WORK=$(mktemp -d)
 PIDS=()
-PGDB=
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
-  [ -n "$PGDB" ] && psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" postgres || true
+  drop_store
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-case "$STORE" in
-  sqlite) URL="sqlite://$WORK/hub.db?mode=rwc" ;;
-  postgres)
-    PGDB=lienthong_ab_$$
-    psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $PGDB" postgres
-    URL="postgres://postgres@127.0.0.1:5432/$PGDB" ;;
-  *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;;
-esac
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-export LIENTHONG_DATABASE_URL="$URL" LIENTHONG_SIGNING_KEY="$WORK/hub.key" \
+scratch_store "$STORE" "$WORK"
+export LIENTHONG_DATABASE_URL="$DB_URL" LIENTHONG_SIGNING_KEY="$WORK/hub.key" \
   LIENTHONG_RATE_PER_SECOND=1000000 LIENTHONG_RATE_BURST=1000000 RUST_LOG=warn
 declare -A PORT PID
 start() { # name binary settings
@@ -59,12 +52,7 @@ start() { # name binary settings
     "$2" serve >"$WORK/$1.log" 2>&1 &
   PID[$1]=$!
   PIDS+=("$!")
-  for _ in $(seq 1200); do
-    curl -sf "http://127.0.0.1:${PORT[$1]}/readyz" >/dev/null && return
-    sleep 0.1
-  done
-  cat "$WORK/$1.log"
-  exit 1
+  wait_ready "http://127.0.0.1:${PORT[$1]}" "$WORK/$1.log"
 }
 # A first: it migrates and seeds; B finds the database ready.
 start A "$A_BIN" "${A_ENV:-}"
@@ -126,18 +114,7 @@ for query in $QUERIES; do
   done
 done
 
-cat >"$WORK/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
-wrk.body = os.getenv("BODY")
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %.1f %d\n", summary.requests,
-    summary.requests / (summary.duration / 1e6),
-    summary.errors.status + summary.errors.connect + summary.errors.read +
-    summary.errors.write + summary.errors.timeout))
-end
-LUA
+write_post_lua "$WORK/post.lua"
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, in ticks
 TICK=$(getconf CLK_TCK)
 
@@ -146,11 +123,14 @@ for hub in A B; do for query in $QUERIES; do
   RPS[$hub,$query]=0; REQ[$hub,$query]=0; TICKS[$hub,$query]=0; ERR[$hub,$query]=0
 done; done
 for round in $(seq "$ROUNDS"); do
+  # A then B in odd rounds, B then A in even ones: whatever running
+  # second costs or gains falls on both alike (use an even ROUNDS).
+  order="A B"; [ $((round % 2)) = 0 ] && order="B A"
   for query in $QUERIES; do
-    for hub in A B; do
+    for hub in $order; do
       before=$(cpu "${PID[$hub]}")
       read -r requests rps errors < <(BODY="${BODY[$query]}" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" \
-        -s "$WORK/post.lua" "http://127.0.0.1:${PORT[$hub]}/graphql" | awk '/^RESULT/ {print $2, $3, $4}')
+        -s "$WORK/post.lua" "http://127.0.0.1:${PORT[$hub]}/graphql" | awk '/^RESULT/ {print $2, $3, $6}')
       after=$(cpu "${PID[$hub]}")
       echo "round $round $query $hub: $rps req/s, errors $errors" >&2
       RPS[$hub,$query]=$(python3 -c "print(${RPS[$hub,$query]} + $rps)")

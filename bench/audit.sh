@@ -18,35 +18,23 @@ command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; ex
 
 cargo build --release -q
 BIN=$PWD/target/release/lienthong
+source bench/lib.sh
 WORK=$(mktemp -d)
 PID=
-PGDB=
 cleanup() {
   [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-  [ -n "$PGDB" ] && psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" postgres || true
+  drop_store
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-case "$STORE" in
-  sqlite) URL="sqlite://$WORK/hub.db?mode=rwc" ;;
-  postgres)
-    PGDB=lienthong_bench_$$
-    psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $PGDB" postgres
-    URL="postgres://postgres@127.0.0.1:5432/$PGDB" ;;
-  *) echo "usage: $0 [sqlite|postgres]" >&2; exit 2 ;;
-esac
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export LIENTHONG_DATABASE_URL="$URL" LIENTHONG_SIGNING_KEY="$WORK/hub.key" \
+scratch_store "$STORE" "$WORK"
+PORT=$(free_port)
+export LIENTHONG_DATABASE_URL="$DB_URL" LIENTHONG_SIGNING_KEY="$WORK/hub.key" \
   LIENTHONG_LISTEN="127.0.0.1:$PORT" LIENTHONG_RATE_PER_SECOND=1000000 \
   LIENTHONG_RATE_BURST=1000000 LIENTHONG_NODE_ID=bench RUST_LOG=warn
 "$BIN" serve >"$WORK/serve.log" 2>&1 &
 PID=$!
-for _ in $(seq 600); do
-  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break
-  sleep 0.1
-done
-curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null || { cat "$WORK/serve.log"; exit 1; }
+wait_ready "http://127.0.0.1:$PORT" "$WORK/serve.log"
 export TOKEN=$("$BIN" token --agency UBND-68 --ttl 3600)
 ADMIN=$("$BIN" token --agency TTDLQG --ttl 3600)
 
@@ -62,19 +50,7 @@ UNAUDITED="{\"query\":\"query Unaudited(\$id: String!) { landParcel(id: \$id) { 
 gql "$AUDITED" | grep -q fullName
 gql "$UNAUDITED" | grep -q areaM2
 
-cat >"$WORK/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
-wrk.body = os.getenv("BODY")
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT %d %.1f %.3f %.3f %d\n", summary.requests,
-    summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.errors.status + summary.errors.connect + summary.errors.read +
-    summary.errors.write + summary.errors.timeout))
-end
-LUA
+write_post_lua "$WORK/post.lua"
 
 run() { # name body -> "rps p50 p99"
   BODY="$2" wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$WORK/post.lua" \
